@@ -1,0 +1,116 @@
+"""Evaluation of one normalised condition on one shard, per field type.
+
+keyword/ref/set/bool read value bitmaps; int/time run a bit-sliced range; text
+intersects trigram bitmaps and checks the candidates exactly against the stored
+lower-cased values (a query whose padded form is a single trigram, or shorter, is
+answered from the gram bitmaps alone, with no check).
+"""
+
+from __future__ import annotations
+
+from pyroaring import BitMap, FrozenBitMap
+
+from bitseg.engine.bsi import AnyBitMap, bsi_range
+from bitseg.engine.source import BitmapSource
+from bitseg.errors import InvalidArgument
+from bitseg.rules.model import Condition
+from bitseg.schema import FieldType
+from bitseg.store import keys
+
+EMPTY = FrozenBitMap()
+
+
+def evaluate_leaf(src: BitmapSource, entity: str, cond: Condition, shard: int) -> AnyBitMap:
+    kind = src.schema.field_type(cond.field)
+    if kind is None:
+        raise InvalidArgument(f'field: unknown field "{cond.field}"')
+    field, op, value = cond.field, cond.op, cond.value
+    if op == "exists":
+        return src.bitmap(entity, field, keys.EXISTS, shard)
+    if kind in (FieldType.INT, FieldType.TIME) and op == "range":
+        lo, hi = value  # type: ignore[misc]
+        return _range(src, entity, field, int(lo), int(hi), shard)
+    if kind == FieldType.TEXT:
+        return _text(src, entity, field, op, str(value), shard)
+    if op in ("eq", "has"):
+        slot_value = "true" if kind == FieldType.BOOL else str(value)
+        return src.bitmap(entity, field, keys.value_slot(slot_value), shard)
+    if op in ("in", "has_any"):
+        return _union([src.bitmap(entity, field, keys.value_slot(str(v)), shard) for v in value])  # type: ignore[union-attr]
+    if op == "has_all":
+        parts = sorted(
+            (src.bitmap(entity, field, keys.value_slot(str(v)), shard) for v in value),  # type: ignore[union-attr]
+            key=len,
+        )
+        return _intersect(parts)
+    if op in ("starts_with", "contains"):
+        needle = str(value).lower()
+        match = str.startswith if op == "starts_with" else str.__contains__
+        hits = [v for v in src.vocabulary(entity, field, keys.VALUE) if match(v.lower(), needle)]
+        return _union([src.bitmap(entity, field, keys.value_slot(v), shard) for v in hits])
+    raise InvalidArgument(f'op: "{op}" cannot be evaluated on {kind} field {field}')
+
+
+def _range(src: BitmapSource, entity: str, field: str, lo: int, hi: int, shard: int) -> AnyBitMap:
+    exists = src.bitmap(entity, field, keys.EXISTS, shard)
+    depth = src.bsi_depth(entity, field)
+    sign = src.bitmap(entity, field, keys.SIGN, shard)
+    slices = [src.bitmap(entity, field, keys.bit_slot(bit), shard) for bit in range(depth)]
+    return bsi_range(exists, sign, slices, lo, hi)
+
+
+def _text(src: BitmapSource, entity: str, field: str, op: str, q: str, shard: int) -> AnyBitMap:
+    if op == "eq":
+        if q == "":
+            return EMPTY  # an empty text is no value
+        padded = keys.TEXT_START + q + keys.TEXT_END
+    elif op == "starts_with":
+        padded = keys.TEXT_START + q
+    elif op == "ends_with":
+        padded = q + keys.TEXT_END
+    elif op == "contains":
+        padded = q
+    else:
+        raise InvalidArgument(f'op: "{op}" is not an operator for text field {field}')
+    if q == "":
+        return src.bitmap(entity, field, keys.EXISTS, shard)
+    if len(padded) < 3:
+        # Every value of length >= 1 pads to >= 3 chars, so a shorter needle lies inside one
+        # of its trigrams: the union of the grams containing it is the exact answer.
+        grams = [g for g in src.vocabulary(entity, field, keys.GRAM) if padded in g]
+        return _union([src.bitmap(entity, field, keys.gram_slot(g), shard) for g in grams])
+    grams = {padded[i : i + 3] for i in range(len(padded) - 2)}
+    parts = sorted((src.bitmap(entity, field, keys.gram_slot(g), shard) for g in grams), key=len)
+    candidates = _intersect(parts)
+    if len(padded) == 3 or not candidates:
+        return candidates
+    values = src.text_values(entity, field, candidates)
+    if op == "eq":
+        keep = [c for c, v in values.items() if v == q]
+    elif op == "starts_with":
+        keep = [c for c, v in values.items() if v.startswith(q)]
+    elif op == "ends_with":
+        keep = [c for c, v in values.items() if v.endswith(q)]
+    else:
+        keep = [c for c, v in values.items() if q in v]
+    return BitMap(keep)
+
+
+def _union(parts: list[AnyBitMap]) -> AnyBitMap:
+    if not parts:
+        return EMPTY
+    if len(parts) == 1:
+        return parts[0]
+    return FrozenBitMap.union(*parts)
+
+
+def _intersect(parts: list[AnyBitMap]) -> AnyBitMap:
+    """Intersect smallest first, stopping as soon as the result is empty."""
+    if not parts:
+        return EMPTY
+    result = parts[0]
+    for part in parts[1:]:
+        if not result:
+            break
+        result = result & part
+    return result

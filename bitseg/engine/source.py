@@ -1,0 +1,29 @@
+"""What the engine needs from storage, as a protocol (the store's ReadView implements it)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Protocol
+
+from pyroaring import FrozenBitMap
+
+from bitseg.schema import OrgSchema
+
+
+class BitmapSource(Protocol):
+    @property
+    def schema(self) -> OrgSchema: ...
+
+    def bitmap(self, entity: str, field: str, slot: bytes, shard: int) -> FrozenBitMap:
+        """The bitmap at (entity, field, slot, shard); empty if there is none. Never mutate it."""
+        ...
+
+    def live(self, entity: str, shard: int) -> FrozenBitMap: ...
+
+    def shard_count(self, entity: str) -> int: ...
+
+    def bsi_depth(self, entity: str, field: str) -> int: ...
+
+    def vocabulary(self, entity: str, field: str, slot_kind: bytes) -> list[str]: ...
+
+    def text_values(self, entity: str, field: str, cols: Iterable[int]) -> dict[int, str]: ...

@@ -1,0 +1,256 @@
+"""The one facade the server (and tests) call: rules in, answers out, batches applied.
+
+`Service` owns the open org stores of one data folder. Reads (count, preview,
+resolve, list_members) run on the caller's thread and never block on a writer
+(LMDB MVCC). Writes (`ingest`) must all be made from one thread: the server gives
+them a dedicated single-thread executor, because an LMDB write transaction is bound
+to the thread that began it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from pyroaring import BitMap
+
+from bitseg.engine import Executor, plan
+from bitseg.engine.bsi import AnyBitMap
+from bitseg.errors import InvalidArgument, NotFound
+from bitseg.rules import normalise, validate
+from bitseg.rules.limits import Limits
+from bitseg.rules.model import Rule
+from bitseg.store import OrgStore, open_store
+from bitseg.store.keys import COMPANY, CONTACT
+from bitseg.store.readview import ReadView
+from indexer.batch import FileInput, parse_batch
+from indexer.writer import Writer
+
+
+@dataclass(frozen=True)
+class Member:
+    """A contact as shown in a preview."""
+
+    id: str
+    name: str | None
+    email: str | None
+    company: str | None
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One ingest file: kind is contacts|companies|deals|campaigns|events, fmt is jsonl|csv."""
+
+    kind: str
+    name: str
+    fmt: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class IngestSummary:
+    """What one applied batch did, per kind: {"contacts": {"upserted": n, "patched": n, "deleted": n}}."""
+
+    applied: dict[str, dict[str, int]]
+    seconds: float
+
+
+MAX_PAGE = 1_000
+
+
+class Service:
+    """All orgs under one data folder."""
+
+    def __init__(self, data_dir: str | Path, limits: Limits | None = None) -> None:
+        self.data_dir = Path(data_dir)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.limits = limits or Limits()
+        self._stores: dict[str, OrgStore] = {}
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        with self._lock:
+            for store in self._stores.values():
+                store.close()
+            self._stores.clear()
+
+    # -- orgs ------------------------------------------------------------------------------
+    def _store(self, org: str, create: bool = False) -> OrgStore:
+        store = self._stores.get(org)
+        if store is not None:
+            return store
+        with self._lock:
+            store = self._stores.get(org)
+            if store is None:
+                store = open_store(self.data_dir, org, create=create)
+                if store is None:
+                    raise NotFound(f'org "{org}" does not exist (an org is created by its first ingest)')
+                self._stores[org] = store
+            return store
+
+    def org_exists(self, org: str) -> bool:
+        try:
+            self._store(org)
+        except (NotFound, InvalidArgument):
+            return False
+        return True
+
+    @contextmanager
+    def _view(self, org: str) -> Iterator[ReadView]:
+        store = self._store(org)
+        with store.read() as txn:
+            yield ReadView(store, txn)
+
+    # -- queries ---------------------------------------------------------------------------
+    def _plan(self, view: ReadView, rule: Rule, now: int | None):  # type: ignore[no-untyped-def]
+        schema = view.schema
+        validate(rule, schema, self.limits)
+        clock = int(time.time()) if now is None else now
+        return plan(normalise(rule, schema, clock, self.limits))
+
+    def count(self, org: str, rule: Rule, now: int | None = None) -> tuple[int, float]:
+        started = time.perf_counter()
+        with self._view(org) as view:
+            n = Executor(view).count(self._plan(view, rule, now))
+        return n, time.perf_counter() - started
+
+    def _members(self, view: ReadView, rule: Rule, now: int | None) -> AnyBitMap:
+        return Executor(view).members(self._plan(view, rule, now))
+
+    def preview(
+        self, org: str, rule: Rule, limit: int = 10, now: int | None = None
+    ) -> tuple[int, list[Member], float]:
+        if limit < 0 or limit > MAX_PAGE:
+            raise InvalidArgument(f"limit: must be between 0 and {MAX_PAGE}, got {limit}")
+        started = time.perf_counter()
+        with self._view(org) as view:
+            members = self._members(view, rule, now)
+            cols = _first(members, 0, limit)
+            shown = [self._member(view, col) for col in cols]
+            total = len(members)
+        return total, shown, time.perf_counter() - started
+
+    def _member(self, view: ReadView, col: int) -> Member:
+        record = view.record(CONTACT, col) or {}
+        ext_id = view.external_ids(CONTACT, [col])[0]
+        company_name = None
+        company_id = record.get("company_id")
+        if isinstance(company_id, str):
+            company_col = view.column_of(COMPANY, company_id)
+            company = view.record(COMPANY, company_col) if company_col is not None else None
+            if company is not None and isinstance(company.get("name"), str):
+                company_name = company["name"]  # type: ignore[assignment]
+        return Member(
+            id=ext_id,
+            name=_str_or_none(record.get("name")),
+            email=_str_or_none(record.get("email")),
+            company=company_name,
+        )
+
+    def resolve(
+        self, org: str, rule: Rule, now: int | None = None, chunk_size: int = 65_536
+    ) -> tuple[Iterator[list[str]], float]:
+        started = time.perf_counter()
+        store = self._store(org)
+        with store.read() as txn:
+            view = ReadView(store, txn)
+            members = self._members(view, rule, now)
+            ids = store_ids(view, members)
+        elapsed = time.perf_counter() - started
+        chunks = (ids[i : i + chunk_size] for i in range(0, len(ids), max(1, chunk_size)))
+        return chunks, elapsed
+
+    def list_members(
+        self,
+        org: str,
+        rule: Rule,
+        now: int | None = None,
+        cursor: str = "",
+        page_size: int = 100,
+    ) -> tuple[list[str], str, float]:
+        if page_size < 1 or page_size > MAX_PAGE:
+            raise InvalidArgument(f"page_size: must be between 1 and {MAX_PAGE}, got {page_size}")
+        start = _decode_cursor(cursor)
+        started = time.perf_counter()
+        with self._view(org) as view:
+            members = self._members(view, rule, now)
+            cols = _first(members, start, page_size + 1)
+            more = len(cols) > page_size
+            cols = cols[:page_size]
+            ids = view.external_ids(CONTACT, cols)
+        next_cursor = _encode_cursor(cols[-1] + 1) if more else ""
+        return ids, next_cursor, time.perf_counter() - started
+
+    # -- writes ----------------------------------------------------------------------------
+    def ingest(
+        self,
+        org: str,
+        files: list[SourceFile],
+        records: list[tuple[str, str, dict[str, object]]] | None = None,
+        schema: dict[str, str] | None = None,
+    ) -> IngestSummary:
+        started = time.perf_counter()
+        existing = self._stores.get(org)
+        store = existing or open_store(self.data_dir, org, create=False)
+        current = None
+        if store is not None:
+            with store.read() as txn:
+                current = store.schema(txn)
+        from bitseg.schema import OrgSchema
+
+        batch = parse_batch(
+            current or OrgSchema(),
+            [FileInput(f.kind, f.name, f.fmt, f.data) for f in files],
+            records or [],
+            schema,
+        )
+        if store is None:
+            store = self._store(org, create=True)
+        elif existing is None:
+            with self._lock:
+                self._stores.setdefault(org, store)
+                store = self._stores[org]
+        summary = Writer(store).apply(batch)
+        summary.pop("_seconds", None)
+        return IngestSummary(applied=summary, seconds=time.perf_counter() - started)
+
+
+def store_ids(view: ReadView, members: AnyBitMap) -> list[str]:
+    return view.external_ids(CONTACT, members)
+
+
+def _first(members: AnyBitMap, start: int, n: int) -> list[int]:
+    out: list[int] = []
+    if n <= 0 or not members:
+        return out
+    for col in members.iter_equal_or_larger(start):
+        out.append(col)
+        if len(out) >= n:
+            break
+    return out
+
+
+def _encode_cursor(col: int) -> str:
+    return f"c{col:x}"
+
+
+def _decode_cursor(cursor: str) -> int:
+    if not cursor:
+        return 0
+    try:
+        if cursor[0] != "c":
+            raise ValueError
+        return int(cursor[1:], 16)
+    except ValueError:
+        raise InvalidArgument(f'cursor: "{cursor}" is not a cursor this server gave out') from None
+
+
+def _str_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+__all__ = ["BitMap", "IngestSummary", "Member", "Service", "SourceFile"]

@@ -1,0 +1,84 @@
+"""Key layout of the bitmap, id, record and text databases.
+
+A bitmap key is `entity NUL field NUL slot shard`, where shard is 2 bytes big-endian
+(column id >> 20) so one field's shards sort together. Slots:
+  b"v" + value   keyword / set element / ref / bool ("true") value
+  b"x"           exists (the field has a value)
+  b"s"           sign (negative int/time values)
+  b"b" + bit     bit `bit` of |value| in a bit-sliced index
+  b"g" + gram    text n-gram (of "\\x02" + lower(value) + "\\x03")
+  b"L"           live entities (field is empty)
+Entities are one letter: c contacts, o companies, d deals, m campaigns, e events.
+"""
+
+from __future__ import annotations
+
+import struct
+
+SHARD_BITS = 20
+SHARD_WIDTH = 1 << SHARD_BITS
+
+CONTACT = "c"
+COMPANY = "o"
+DEAL = "d"
+CAMPAIGN = "m"
+EVENT = "e"
+
+LIVE = b"L"
+EXISTS = b"x"
+SIGN = b"s"
+VALUE = b"v"
+BIT = b"b"
+GRAM = b"g"
+
+TEXT_START = "\x02"
+TEXT_END = "\x03"
+
+_SHARD = struct.Struct(">H")
+_COL = struct.Struct(">I")
+
+
+def field_prefix(entity: str, field: str) -> bytes:
+    return f"{entity}\x00{field}\x00".encode()
+
+
+def bitmap_key(entity: str, field: str, slot: bytes, shard: int) -> bytes:
+    return field_prefix(entity, field) + slot + _SHARD.pack(shard)
+
+
+def split_bitmap_key(key: bytes) -> tuple[str, str, bytes, int]:
+    """(entity, field, slot, shard) of a bitmap key."""
+    entity, field, rest = key.split(b"\x00", 2)
+    return entity.decode(), field.decode(), rest[:-2], _SHARD.unpack(rest[-2:])[0]
+
+
+def value_slot(value: str) -> bytes:
+    return VALUE + value.encode()
+
+
+def bit_slot(bit: int) -> bytes:
+    return BIT + bytes((bit,))
+
+
+def gram_slot(gram: str) -> bytes:
+    return GRAM + gram.encode()
+
+
+def id_key(entity: str, external_id: str) -> bytes:
+    return entity.encode() + b"\x00" + external_id.encode()
+
+
+def col_key(entity: str, col: int) -> bytes:
+    return entity.encode() + _COL.pack(col)
+
+
+def text_key(entity: str, field: str, col: int) -> bytes:
+    return field_prefix(entity, field) + _COL.pack(col)
+
+
+def pack_col(col: int) -> bytes:
+    return _COL.pack(col)
+
+
+def unpack_col(data: bytes) -> int:
+    return _COL.unpack(data)[0]

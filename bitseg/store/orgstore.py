@@ -1,0 +1,118 @@
+"""One org's LMDB environment: its named databases, its meta values and its bitmap cache.
+
+Databases: `meta` (generation, schema, counters), `bm` (bitmaps, see keys.py),
+`ids` (entity + external id -> column id), `cols` (entity + column id -> external id),
+`rec` (entity + column id -> stored record as JSON), `txt` (lower-cased text values
+for the exact check behind n-gram narrowing). Every committed write transaction bumps
+the generation, which readers use to revalidate their caches cheaply.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import lmdb
+import orjson
+
+from bitseg.errors import InvalidArgument
+from bitseg.schema import OrgSchema
+from bitseg.store.cache import BitmapCache
+
+_U64 = struct.Struct(">Q")
+_U32 = struct.Struct(">I")
+_ORG_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+DEFAULT_MAP_SIZE = 1 << 40  # sparse on Linux; the file grows with the data
+DB_NAMES = ("meta", "bm", "ids", "cols", "rec", "txt")
+
+GEN_KEY = b"gen"
+SCHEMA_KEY = b"schema"
+
+
+def valid_org_name(org: str) -> bool:
+    return bool(_ORG_NAME.match(org))
+
+
+def check_org_name(org: str) -> None:
+    if not valid_org_name(org):
+        raise InvalidArgument(
+            f'org: "{org}" is not a valid org name (letters, digits, "_", "-", "."; at most 64)'
+        )
+
+
+def depth_key(entity: str, field: str) -> bytes:
+    return f"depth\x00{entity}\x00{field}".encode()
+
+
+def next_col_key(entity: str) -> bytes:
+    return f"next\x00{entity}".encode()
+
+
+class OrgStore:
+    """An open org environment. Thread-safe for readers; one writer thread at a time."""
+
+    def __init__(self, path: Path, map_size: int = DEFAULT_MAP_SIZE, cache_bytes: int = 1 << 30):
+        path.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.env = lmdb.open(
+            str(path), map_size=map_size, max_dbs=len(DB_NAMES) + 2, max_readers=512,
+            readahead=False, metasync=True, sync=True,
+        )
+        self.db = {name: self.env.open_db(name.encode()) for name in DB_NAMES}
+        self.cache = BitmapCache(cache_bytes)
+        self.vocab_cache: dict[tuple[str, str, bytes], tuple[int, list[str]]] = {}
+        self.write_lock = threading.Lock()
+        self._schema_gen = -1
+        self._schema = OrgSchema()
+
+    def close(self) -> None:
+        self.env.close()
+
+    @contextmanager
+    def read(self) -> Iterator[lmdb.Transaction]:
+        with self.env.begin(buffers=True) as txn:
+            yield txn
+
+    @contextmanager
+    def write(self) -> Iterator[lmdb.Transaction]:
+        """One atomic write transaction; the generation is bumped inside it."""
+        with self.write_lock, self.env.begin(write=True) as txn:
+            gen = self.generation(txn) + 1
+            txn.put(GEN_KEY, _U64.pack(gen), db=self.db["meta"])
+            yield txn
+
+    def generation(self, txn: lmdb.Transaction) -> int:
+        raw = txn.get(GEN_KEY, db=self.db["meta"])
+        return _U64.unpack(raw)[0] if raw is not None else 0
+
+    def schema(self, txn: lmdb.Transaction) -> OrgSchema:
+        gen = self.generation(txn)
+        if gen != self._schema_gen:
+            raw = txn.get(SCHEMA_KEY, db=self.db["meta"])
+            self._schema = OrgSchema.from_json(orjson.loads(bytes(raw))) if raw else OrgSchema()
+            self._schema_gen = gen
+        return self._schema
+
+    def put_schema(self, txn: lmdb.Transaction, schema: OrgSchema) -> None:
+        txn.put(SCHEMA_KEY, orjson.dumps(schema.to_json()), db=self.db["meta"])
+
+    def get_u32(self, txn: lmdb.Transaction, key: bytes) -> int:
+        raw = txn.get(key, db=self.db["meta"])
+        return _U32.unpack(raw)[0] if raw is not None else 0
+
+    def put_u32(self, txn: lmdb.Transaction, key: bytes, value: int) -> None:
+        txn.put(key, _U32.pack(value), db=self.db["meta"])
+
+
+def open_store(data_dir: Path, org: str, create: bool, **kwargs: int) -> OrgStore | None:
+    """The org's store, or None if it does not exist and `create` is false."""
+    check_org_name(org)
+    path = data_dir / org
+    if not create and not (path / "data.mdb").exists():
+        return None
+    return OrgStore(path, **kwargs)

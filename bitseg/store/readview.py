@@ -1,0 +1,103 @@
+"""A consistent read of one org at one LMDB snapshot: what the engine evaluates against.
+
+`ReadView` implements the engine's `BitmapSource` protocol: bitmaps by
+(entity, field, slot, shard) through the org's cache, bit-slice depths, the value
+and n-gram vocabularies of a field, lower-cased text values for exact checks, and
+the id/record lookups that turn column ids back into members.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import lmdb
+import orjson
+from pyroaring import BitMap, FrozenBitMap
+
+from bitseg.schema import OrgSchema
+from bitseg.store import keys
+from bitseg.store.orgstore import OrgStore, depth_key, next_col_key
+
+
+class ReadView:
+    """Reads of one org inside one read transaction (valid only while it is open)."""
+
+    def __init__(self, store: OrgStore, txn: lmdb.Transaction) -> None:
+        self.store = store
+        self.txn = txn
+        self.gen = store.generation(txn)
+        self._bm = store.db["bm"]
+        self._fetch = lambda key: txn.get(key, db=self._bm)
+        self._vocab: dict[tuple[str, str, bytes], list[str]] = {}
+
+    @property
+    def schema(self) -> OrgSchema:
+        return self.store.schema(self.txn)
+
+    def bitmap(self, entity: str, field: str, slot: bytes, shard: int) -> FrozenBitMap:
+        return self.store.cache.get(keys.bitmap_key(entity, field, slot, shard), self.gen, self._fetch)
+
+    def live(self, entity: str, shard: int) -> FrozenBitMap:
+        return self.bitmap(entity, "", keys.LIVE, shard)
+
+    def shard_count(self, entity: str) -> int:
+        """Shards in use: enough to cover every column id ever assigned."""
+        next_col = self.store.get_u32(self.txn, next_col_key(entity))
+        return (next_col + keys.SHARD_WIDTH - 1) >> keys.SHARD_BITS
+
+    def bsi_depth(self, entity: str, field: str) -> int:
+        raw = self.txn.get(depth_key(entity, field), db=self.store.db["meta"])
+        return raw[0] if raw is not None else 0
+
+    def vocabulary(self, entity: str, field: str, slot_kind: bytes) -> list[str]:
+        """Distinct values (slot_kind VALUE) or n-grams (GRAM) a field has in any shard."""
+        memo_key = (entity, field, slot_kind)
+        if memo_key in self._vocab:
+            return self._vocab[memo_key]
+        cached = self.store.vocab_cache.get(memo_key)
+        if cached is not None and cached[0] == self.gen:
+            return cached[1]
+        prefix = keys.field_prefix(entity, field) + slot_kind
+        found: dict[str, None] = {}
+        cursor = self.txn.cursor(db=self._bm)
+        if cursor.set_range(prefix):
+            for key in cursor.iternext(values=False):
+                key = bytes(key)
+                if not key.startswith(prefix):
+                    break
+                found[key[len(prefix):-2].decode()] = None
+        values = list(found)
+        self._vocab[memo_key] = values
+        self.store.vocab_cache[memo_key] = (self.gen, values)
+        return values
+
+    def text_values(self, entity: str, field: str, cols: Iterable[int]) -> dict[int, str]:
+        """Lower-cased stored text of `field` for each of `cols` that has one."""
+        db = self.store.db["txt"]
+        out: dict[int, str] = {}
+        for col in cols:
+            raw = self.txn.get(keys.text_key(entity, field, col), db=db)
+            if raw is not None:
+                out[col] = bytes(raw).decode()
+        return out
+
+    def external_ids(self, entity: str, cols: Iterable[int]) -> list[str]:
+        db = self.store.db["cols"]
+        get = self.txn.get
+        return [bytes(get(keys.col_key(entity, col), db=db)).decode() for col in cols]
+
+    def column_of(self, entity: str, external_id: str) -> int | None:
+        raw = self.txn.get(keys.id_key(entity, external_id), db=self.store.db["ids"])
+        return keys.unpack_col(bytes(raw)) if raw is not None else None
+
+    def record(self, entity: str, col: int) -> dict[str, object] | None:
+        raw = self.txn.get(keys.col_key(entity, col), db=self.store.db["rec"])
+        return orjson.loads(bytes(raw)) if raw is not None else None
+
+
+def union(bitmaps: list[FrozenBitMap]) -> FrozenBitMap | BitMap:
+    if not bitmaps:
+        return FrozenBitMap()
+    if len(bitmaps) == 1:
+        return bitmaps[0]
+    return FrozenBitMap.union(*bitmaps)

@@ -1,0 +1,134 @@
+"""Field values -> bitmap postings, column-wise with numpy.
+
+An encoder takes the column ids and values of one field (for many records at once)
+and returns {slot: column-id array}: the bitmaps those columns belong in. The writer
+calls it once for the values being removed and once for the values being added.
+Text is indexed as the set of trigrams of "\\x02" + lower(value) + "\\x03".
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+import numpy as np
+
+from bitseg.schema import FieldType
+from bitseg.store import keys
+
+Postings = dict[bytes, np.ndarray]
+_EMPTY = np.zeros(0, dtype=np.uint32)
+_GRAM_WIDTH = 48  # longer strings are gram-split in Python; numpy handles the bulk
+
+
+def encode(kind: FieldType, cols: np.ndarray, values: Sequence[object]) -> Postings:
+    if len(values) == 0:
+        return {}
+    if kind in (FieldType.KEYWORD, FieldType.REF):
+        out = _group(cols, [keys.value_slot(v) for v in values])  # type: ignore[arg-type]
+        out[keys.EXISTS] = cols
+        return out
+    if kind == FieldType.BOOL:
+        true_cols = cols[np.fromiter((bool(v) for v in values), dtype=bool, count=len(values))]
+        return {keys.value_slot("true"): true_cols} if len(true_cols) else {}
+    if kind == FieldType.SET:
+        flat_cols: list[int] = []
+        slots: list[bytes] = []
+        for col, items in zip(cols.tolist(), values, strict=True):
+            for item in items:  # type: ignore[attr-defined]
+                flat_cols.append(col)
+                slots.append(keys.value_slot(item))
+        out = _group(np.asarray(flat_cols, dtype=np.uint32), slots)
+        out[keys.EXISTS] = cols
+        return out
+    if kind in (FieldType.INT, FieldType.TIME):
+        return encode_bsi(cols, np.asarray(values, dtype=np.int64))
+    if kind == FieldType.TEXT:
+        out = encode_grams(cols, [str(v).lower() for v in values])
+        out[keys.EXISTS] = cols
+        return out
+    raise ValueError(f"no encoder for {kind}")
+
+
+def bsi_depth(values: np.ndarray) -> int:
+    """Bits needed for the largest magnitude among `values`."""
+    if len(values) == 0:
+        return 0
+    return int(np.abs(values).max()).bit_length()
+
+
+def encode_bsi(cols: np.ndarray, values: np.ndarray) -> Postings:
+    """Sign-magnitude bit-sliced index: exists, sign (negatives), one slot per set bit."""
+    out: Postings = {keys.EXISTS: cols}
+    negative = values < 0
+    if negative.any():
+        out[keys.SIGN] = cols[negative]
+    magnitude = np.abs(values).astype(np.uint64)
+    for bit in range(bsi_depth(values)):
+        hit = (magnitude >> np.uint64(bit)) & np.uint64(1)
+        selected = cols[hit.astype(bool)]
+        if len(selected):
+            out[keys.bit_slot(bit)] = selected
+    return out
+
+
+def text_grams(text: str) -> set[str]:
+    """The trigrams indexed for one lower-cased text value."""
+    padded = keys.TEXT_START + text + keys.TEXT_END
+    return {padded[i : i + 3] for i in range(len(padded) - 2)}
+
+
+def encode_grams(cols: np.ndarray, texts: list[str]) -> Postings:
+    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
+    short = lengths <= _GRAM_WIDTH
+    out = _numpy_grams(cols[short], [t for t, s in zip(texts, short, strict=True) if s])
+    long_pairs: dict[bytes, list[int]] = defaultdict(list)
+    for col, text in zip(cols[~short].tolist(), (t for t, s in zip(texts, short, strict=True) if not s), strict=True):
+        for gram in text_grams(text):
+            long_pairs[keys.gram_slot(gram)].append(col)
+    for slot, extra in long_pairs.items():
+        arr = np.asarray(extra, dtype=np.uint32)
+        out[slot] = np.concatenate([out[slot], arr]) if slot in out else arr
+    return out
+
+
+def _numpy_grams(cols: np.ndarray, texts: list[str]) -> Postings:
+    n = len(texts)
+    if n == 0:
+        return {}
+    width = max(1, max(len(t) for t in texts))
+    chars = np.array(texts, dtype=f"<U{width}").view(np.uint32).reshape(n, width)
+    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=n)
+    padded = np.zeros((n, width + 2), dtype=np.uint64)
+    padded[:, 0] = ord(keys.TEXT_START)
+    padded[:, 1 : width + 1] = chars
+    padded[np.arange(n), lengths + 1] = ord(keys.TEXT_END)
+    codes = (padded[:, :-2] << np.uint64(42)) | (padded[:, 1:-1] << np.uint64(21)) | padded[:, 2:]
+    valid = np.arange(width)[None, :] < lengths[:, None]  # position i starts a gram iff i < len
+    gram_codes = codes[valid]
+    gram_cols = np.broadcast_to(cols[:, None], (n, width))[valid]
+    order = np.argsort(gram_codes, kind="stable")
+    gram_codes = gram_codes[order]
+    gram_cols = gram_cols[order]
+    bounds = np.flatnonzero(np.diff(gram_codes)) + 1
+    starts = np.concatenate([[0], bounds])
+    ends = np.concatenate([bounds, [len(gram_codes)]])
+    mask = np.uint64((1 << 21) - 1)
+    out: Postings = {}
+    for start, end, code in zip(starts.tolist(), ends.tolist(), gram_codes[starts].tolist(), strict=True):
+        gram = chr(code >> 42) + chr((code >> 21) & int(mask)) + chr(code & int(mask))
+        out[keys.gram_slot(gram)] = gram_cols[start:end]
+    return out
+
+
+def _group(cols: np.ndarray, slots: list[bytes]) -> Postings:
+    """Columns grouped by their slot."""
+    if not slots:
+        return {}
+    groups: dict[bytes, list[int]] = defaultdict(list)
+    for col, slot in zip(cols.tolist(), slots, strict=True):
+        groups[slot].append(col)
+    return {slot: np.asarray(members, dtype=np.uint32) for slot, members in groups.items()}
+
+
+__all__ = ["Postings", "bsi_depth", "encode", "encode_bsi", "encode_grams", "text_grams", "_EMPTY"]

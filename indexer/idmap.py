@@ -1,0 +1,63 @@
+"""Key translation on the write side: external string id <-> dense uint32 column id.
+
+Column ids are assigned in order of first appearance per entity and never reused for
+another id (a deleted record keeps its column, so re-creating it lands in the same
+place). Both directions are stored; lookups made during a batch are memoised.
+"""
+
+from __future__ import annotations
+
+import lmdb
+
+from bitseg.errors import InvalidArgument
+from bitseg.store import keys
+from bitseg.store.orgstore import OrgStore, next_col_key
+
+MAX_COLUMNS = 1 << 32
+
+
+class IdMap:
+    def __init__(self, store: OrgStore, txn: lmdb.Transaction) -> None:
+        self.store = store
+        self.txn = txn
+        self._known: dict[tuple[str, str], int | None] = {}
+        self._next: dict[str, int] = {}
+        self._stored_next: dict[str, int] = {}
+        self._pending: list[tuple[str, str, int]] = []
+
+    def next_col(self, entity: str) -> int:
+        if entity not in self._next:
+            stored = self.store.get_u32(self.txn, next_col_key(entity))
+            self._next[entity] = self._stored_next[entity] = stored
+        return self._next[entity]
+
+    def col(self, entity: str, ext_id: str, create: bool) -> int | None:
+        """The column of `ext_id`; a new one is assigned when `create` and there is none."""
+        memo = (entity, ext_id)
+        col = self._known.get(memo)
+        if col is None and memo not in self._known:
+            col = None
+            self.next_col(entity)
+            if self._stored_next[entity] > 0:  # an org's first load skips the look-ups
+                raw = self.txn.get(keys.id_key(entity, ext_id), db=self.store.db["ids"])
+                col = keys.unpack_col(raw) if raw is not None else None
+            self._known[memo] = col
+        if col is None and create:
+            col = self.next_col(entity)
+            if col >= MAX_COLUMNS - 1:
+                raise InvalidArgument(f"too many {entity} records: column ids are exhausted")
+            self._next[entity] = col + 1
+            self._known[memo] = col
+            self._pending.append((entity, ext_id, col))
+        return col
+
+    def flush(self) -> None:
+        """Write new id mappings and the next-column counters."""
+        ids_db = self.store.db["ids"]
+        cols_db = self.store.db["cols"]
+        for entity, ext_id, col in self._pending:
+            self.txn.put(keys.id_key(entity, ext_id), keys.pack_col(col), db=ids_db)
+            self.txn.put(keys.col_key(entity, col), ext_id.encode(), db=cols_db)
+        for entity, value in self._next.items():
+            self.store.put_u32(self.txn, next_col_key(entity), value)
+        self._pending.clear()

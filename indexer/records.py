@@ -1,0 +1,166 @@
+"""Record normalisation: a raw ingest record becomes (op, external id, flat typed fields).
+
+Flat fields use the rule names (`fit_score.crm`, `custom.plan`); values are typed:
+text as given, keywords normalised (country upper, domains lower), sets as sorted
+tuples of distinct strings, ints, times as epoch seconds, bools. An empty string or
+empty set is "no value". `email_domain` is derived from `email`. Raises ValueError
+with a message naming the field; the caller adds the file and line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Literal
+
+from bitseg.errors import InvalidArgument
+from bitseg.schema import (
+    COMPANY_FIELDS,
+    DERIVED_FIELDS,
+    MAX_KEYWORD_BYTES,
+    FieldType,
+    OrgSchema,
+    normalise_keyword,
+)
+from bitseg.timeutil import record_time
+
+Op = Literal["upsert", "patch", "delete"]
+Fields = dict[str, object]
+
+INT_LIMIT = 1 << 62
+_NESTED = ("fit_score", "custom")
+_META_KEYS = frozenset({"id", "op", "deleted"})
+
+
+def record_id(raw: Mapping[str, object]) -> str:
+    value = raw.get("id")
+    if isinstance(value, bool) or value is None:
+        raise ValueError("id: missing" if value is None else f"id: expected a string, got {value}")
+    if isinstance(value, int):
+        if value < 0:
+            raise ValueError(f"id: expected a string or a non-negative integer, got {value}")
+        return str(value)
+    if not isinstance(value, str) or not value or "\x00" in value or len(value.encode()) > 400:
+        raise ValueError(f"id: expected a non-empty string of at most 400 bytes, got {value!r}")
+    return value
+
+
+def record_op(raw: Mapping[str, object], default: Op = "upsert") -> Op:
+    deleted = raw.get("deleted", False)
+    if not isinstance(deleted, bool):
+        raise ValueError(f"deleted: expected true or false, got {deleted!r}")
+    op = raw.get("op", "delete" if deleted else default)
+    if op not in ("upsert", "patch", "delete"):
+        raise ValueError(f'op: expected "upsert", "patch" or "delete", got {op!r}')
+    if deleted and op != "delete":
+        raise ValueError(f'"deleted": true contradicts op "{op}"')
+    return op  # type: ignore[return-value]
+
+
+def flatten(raw: Mapping[str, object]) -> dict[str, object]:
+    """Nested `fit_score` / `custom` objects become dotted keys; meta keys are dropped."""
+    flat: dict[str, object] = {}
+    for key, value in raw.items():
+        if key in _META_KEYS:
+            continue
+        if key in _NESTED and (isinstance(value, dict) or value is None):
+            for sub, subvalue in (value or {}).items():
+                flat[f"{key}.{sub}"] = subvalue
+            continue
+        flat[key] = value
+    return flat
+
+
+def contact_type(schema: OrgSchema) -> Callable[[str], FieldType | None]:
+    def type_of(name: str) -> FieldType | None:
+        if name.startswith("company."):
+            return None  # company fields come from the company record, not the contact
+        return schema.field_type(name)
+
+    return type_of
+
+
+def company_type(name: str) -> FieldType | None:
+    return COMPANY_FIELDS.get(name)
+
+
+def normalise_fields(
+    flat: Mapping[str, object], type_of: Callable[[str], FieldType | None], rule_prefix: str = ""
+) -> Fields:
+    """Typed, normalised fields; a None value (from a patch) is kept as None = remove."""
+    fields: Fields = {}
+    for name, value in flat.items():
+        kind = type_of(name)
+        if kind is None or name in DERIVED_FIELDS:
+            why = "is derived from email" if name in DERIVED_FIELDS else "is not a field"
+            raise ValueError(f'unknown field "{name}": {name} {why}')
+        if value is None:
+            fields[name] = None
+            continue
+        typed = coerce(rule_prefix + name, kind, value)
+        fields[name] = typed
+    return fields
+
+
+def coerce(name: str, kind: FieldType, value: object) -> object:
+    """One field value, typed and normalised; None for "no value"."""
+    if kind in (FieldType.TEXT, FieldType.KEYWORD, FieldType.REF):
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str):
+            raise ValueError(f"{name}: expected a string, got {_show(value)}")
+        if "\x00" in value:
+            raise ValueError(f"{name}: contains a NUL character")
+        if kind != FieldType.TEXT:
+            value = normalise_keyword(name, value.strip())
+            if len(value.encode()) > MAX_KEYWORD_BYTES:
+                raise ValueError(f"{name}: keyword values are at most {MAX_KEYWORD_BYTES} bytes")
+        return value or None
+    if kind == FieldType.SET:
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ValueError(f"{name}: expected a list of strings, got {_show(value)}")
+        items = sorted({v for v in value if v})
+        for item in items:
+            if "\x00" in item or len(item.encode()) > MAX_KEYWORD_BYTES:
+                raise ValueError(f"{name}: values are at most {MAX_KEYWORD_BYTES} bytes, no NUL")
+        return tuple(items) or None
+    if kind == FieldType.INT:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"{name}: expected an integer, got {_show(value)}")
+        if not -INT_LIMIT < value < INT_LIMIT:
+            raise ValueError(f"{name}: integer out of range (|value| < 2^62)")
+        return value
+    if kind == FieldType.TIME:
+        try:
+            return record_time(value)
+        except InvalidArgument as exc:
+            raise ValueError(f"{name}: {exc.message}") from None
+    if kind == FieldType.BOOL:
+        if not isinstance(value, bool):
+            raise ValueError(f"{name}: expected true or false, got {_show(value)}")
+        return value
+    raise ValueError(f"{name}: unsupported type {kind}")
+
+
+def derive_contact(fields: Fields) -> Fields:
+    """Add the derived fields of a contact (email_domain) and drop empty values."""
+    out = {k: v for k, v in fields.items() if v is not None and v is not False}
+    email = out.get("email")
+    if isinstance(email, str) and "@" in email:
+        domain = email.rsplit("@", 1)[1].strip().lower()
+        if domain:
+            out["email_domain"] = domain
+    return out
+
+
+def clean(fields: Fields) -> Fields:
+    return {k: v for k, v in fields.items() if v is not None and v is not False}
+
+
+def _show(value: object) -> str:
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, list | dict):
+        return "a list" if isinstance(value, list) else "an object"
+    return repr(value)
