@@ -21,7 +21,7 @@ class FieldType(StrEnum):
     REF = "ref"  # a reference to another entity's external id (contact.company_id)
 
 
-K, S, T, I, TM, B = (
+K, S, T, N, TM, B = (
     FieldType.KEYWORD,
     FieldType.SET,
     FieldType.TEXT,
@@ -45,9 +45,9 @@ CONTACT_FIELDS: Mapping[str, FieldType] = {
     "engagement_trend": K,
     "conversion_likelihood": K,
     "tags": S,
-    "lead_score": I,
-    "engagement_score": I,
-    "lifetime_value": I,
+    "lead_score": N,
+    "engagement_score": N,
+    "lifetime_value": N,
     "created_at": TM,
     "last_activity_at": TM,
     "last_engaged_at": TM,
@@ -60,15 +60,15 @@ COMPANY_FIELDS: Mapping[str, FieldType] = {
     "name": T,
     "domain": K,
     "industry": K,
-    "size": I,
+    "size": N,
     "country": K,
-    "revenue": I,
+    "revenue": N,
 }
 
 DEAL_FIELDS: Mapping[str, FieldType] = {
     "contact_id": FieldType.REF,
     "stage": K,
-    "value": I,
+    "value": N,
     "owner": K,
     "pipeline": K,
     "created_at": TM,
@@ -99,17 +99,28 @@ OPERATORS: Mapping[FieldType, frozenset[str]] = {
     FieldType.REF: frozenset({"eq", "ne", "in", "not_in", "exists", "not_exists"}),
     S: frozenset({"has", "not_has", "has_any", "has_all", "has_none", "exists", "not_exists"}),
     T: frozenset({"eq", "ne", "contains", "starts_with", "ends_with", "exists", "not_exists"}),
-    I: frozenset({"eq", "ne", "gt", "gte", "lt", "lte", "between", "exists", "not_exists"}),
+    N: frozenset({"eq", "ne", "gt", "gte", "lt", "lte", "between", "exists", "not_exists"}),
     TM: frozenset(
-        {"eq", "ne", "gt", "gte", "lt", "lte", "between", "exists", "not_exists",
-         "within_last", "older_than"}
+        {
+            "eq",
+            "ne",
+            "gt",
+            "gte",
+            "lt",
+            "lte",
+            "between",
+            "exists",
+            "not_exists",
+            "within_last",
+            "older_than",
+        }
     ),
     B: frozenset({"eq"}),
 }
 
 ALL_OPERATORS: frozenset[str] = frozenset().union(*OPERATORS.values())
 
-CUSTOM_TYPES: frozenset[FieldType] = frozenset({K, S, T, I, TM, B})
+CUSTOM_TYPES: frozenset[FieldType] = frozenset({K, S, T, N, TM, B})
 
 MAX_KEYWORD_BYTES = 256
 
@@ -130,7 +141,7 @@ class OrgSchema:
         if prefix == "company":
             return COMPANY_FIELDS.get(rest)
         if prefix == "fit_score":
-            return I
+            return N
         if prefix == "custom":
             return self.custom.get(rest, K)
         return None

@@ -9,6 +9,8 @@ to the thread that began it.
 
 from __future__ import annotations
 
+import itertools
+import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -24,10 +26,12 @@ from bitseg.errors import InvalidArgument, NotFound
 from bitseg.rules import normalise, validate
 from bitseg.rules.limits import Limits
 from bitseg.rules.model import Rule
+from bitseg.schema import OrgSchema
 from bitseg.store import OrgStore, open_store
 from bitseg.store.keys import COMPANY, CONTACT
+from bitseg.store.orgstore import check_org_name
 from bitseg.store.readview import ReadView
-from indexer.batch import FileInput, parse_batch
+from indexer.batch import FileInput, check_inputs, declare, iter_chunks
 from indexer.writer import Writer
 
 
@@ -53,7 +57,7 @@ class SourceFile:
 
 @dataclass(frozen=True)
 class IngestSummary:
-    """What one applied batch did, per kind: {"contacts": {"upserted": n, "patched": n, "deleted": n}}."""
+    """What one applied batch did, per kind: {"contacts": {"upserted": n, ...}}."""
 
     applied: dict[str, dict[str, int]]
     seconds: float
@@ -88,9 +92,25 @@ class Service:
             if store is None:
                 store = open_store(self.data_dir, org, create=create)
                 if store is None:
-                    raise NotFound(f'org "{org}" does not exist (an org is created by its first ingest)')
+                    raise NotFound(
+                        f'org "{org}" does not exist (an org is created by its first ingest)'
+                    )
                 self._stores[org] = store
             return store
+
+    def _drop_org(self, org: str) -> None:
+        """Remove an org whose first ingest failed, so it does not come into being."""
+        with self._lock:
+            store = self._stores.pop(org, None)
+            if store is not None:
+                store.close()
+                shutil.rmtree(store.path, ignore_errors=True)
+
+    def schema(self, org: str) -> OrgSchema:
+        """The org's schema (built-in plus declared custom fields); NotFound if no such org."""
+        store = self._store(org)
+        with store.read() as txn:
+            return store.schema(txn)
 
     def org_exists(self, org: str) -> bool:
         try:
@@ -161,8 +181,7 @@ class Service:
             members = self._members(view, rule, now)
             ids = store_ids(view, members)
         elapsed = time.perf_counter() - started
-        chunks = (ids[i : i + chunk_size] for i in range(0, len(ids), max(1, chunk_size)))
-        return chunks, elapsed
+        return IdChunks(ids, chunk_size), elapsed
 
     def list_members(
         self,
@@ -194,33 +213,45 @@ class Service:
         schema: dict[str, str] | None = None,
     ) -> IngestSummary:
         started = time.perf_counter()
-        existing = self._stores.get(org)
-        store = existing or open_store(self.data_dir, org, create=False)
-        current = None
-        if store is not None:
-            with store.read() as txn:
-                current = store.schema(txn)
-        from bitseg.schema import OrgSchema
-
-        batch = parse_batch(
-            current or OrgSchema(),
-            [FileInput(f.kind, f.name, f.fmt, f.data) for f in files],
-            records or [],
-            schema,
-        )
-        if store is None:
-            store = self._store(org, create=True)
-        elif existing is None:
-            with self._lock:
-                self._stores.setdefault(org, store)
-                store = self._stores[org]
-        summary = Writer(store).apply(batch)
-        summary.pop("_seconds", None)
+        inputs = [FileInput(f.kind, f.name, f.fmt, f.data) for f in files]
+        check_org_name(org)
+        check_inputs(inputs, records or [])
+        existing = self._stores.get(org) or open_store(self.data_dir, org, create=False)
+        current = OrgSchema()
+        if existing is not None:
+            with existing.read() as txn:
+                current = existing.schema(txn)
+        new_schema = declare(current, schema)
+        chunks = iter_chunks(new_schema, inputs, records or [])
+        if existing is None:
+            # Parse the first chunk before creating the org, so a bad first line leaves nothing.
+            first = next(chunks, None)
+            chunks = itertools.chain([first] if first is not None else [], chunks)
+        store = self._store(org, create=True)
+        try:
+            summary = Writer(store).apply(new_schema, chunks)
+        except BaseException:
+            if existing is None:
+                self._drop_org(org)
+            raise
         return IngestSummary(applied=summary, seconds=time.perf_counter() - started)
 
 
 def store_ids(view: ReadView, members: AnyBitMap) -> list[str]:
-    return view.external_ids(CONTACT, members)
+    return view.external_ids_bulk(CONTACT, members)
+
+
+class IdChunks:
+    """Member ids in chunks, with the total known up front."""
+
+    def __init__(self, ids: list[str], chunk_size: int) -> None:
+        self.ids = ids
+        self.total = len(ids)
+        self.chunk_size = max(1, chunk_size)
+
+    def __iter__(self) -> Iterator[list[str]]:
+        for start in range(0, len(self.ids), self.chunk_size):
+            yield self.ids[start : start + self.chunk_size]
 
 
 def _first(members: AnyBitMap, start: int, n: int) -> list[int]:

@@ -27,11 +27,12 @@ def parse_duration(text: object) -> int:
     2592000
     """
     if not isinstance(text, str):
-        raise InvalidArgument(f"a duration is a string such as \"30d\", got {_show(text)}")
+        raise InvalidArgument(f'a duration is a string such as "30d", got {_show(text)}')
     m = _DURATION.match(text)
     if not m:
         raise InvalidArgument(
-            f'malformed duration {_show(text)}: expected a number and a unit (s, m, h, d, w), e.g. "30d"'
+            f"malformed duration {_show(text)}: "
+            'expected a number and a unit (s, m, h, d, w), e.g. "30d"'
         )
     return int(m.group(1)) * _UNIT_SECONDS[m.group(2)]
 
@@ -65,7 +66,9 @@ def parse_time_interval(value: object, now: int | None) -> tuple[int, int]:
     (1772323200, 1772323200)
     """
     if not isinstance(value, str):
-        raise InvalidArgument(f"a time is an ISO-8601 string or relative like \"-30d\", got {_show(value)}")
+        raise InvalidArgument(
+            f'a time is an ISO-8601 string or relative like "-30d", got {_show(value)}'
+        )
     text = value.strip()
     if is_relative(text):
         if now is None:
@@ -94,7 +97,7 @@ def check_time(value: object) -> None:
 
 
 def record_time(value: object) -> int:
-    """Epoch seconds of a time in a record: ISO-8601 string (a date means its midnight UTC) or epoch int."""
+    """Epoch seconds of a record time: ISO-8601 (a date is its midnight UTC) or epoch int."""
     if isinstance(value, bool):
         raise InvalidArgument(f"expected an ISO-8601 time, got {_show(value)}")
     if isinstance(value, int):
@@ -109,7 +112,9 @@ def record_time(value: object) -> int:
 
 def format_time(epoch: int) -> str:
     """ISO-8601 UTC text of epoch seconds, e.g. "2026-03-01T12:00:00Z"."""
-    return (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(seconds=epoch)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(seconds=epoch)).strftime(
+        "%Y-%m-%dT%H:%M:%SZ"
+    )
 
 
 def day_of(epoch: int) -> int:

@@ -1,15 +1,17 @@
-"""Parsing one ingest batch into typed operations, all-or-nothing.
+"""Parsing one ingest batch into typed operations, streamed in chunks.
 
 A batch is files (JSON Lines / CSV, one entity kind per file) plus loose records
-(from the gRPC stream) plus custom field declarations. Every record is parsed and
-normalised before anything is written; the first bad one raises RecordError naming
-its file and line, so nothing of the batch is applied.
+(from the gRPC stream) plus custom field declarations. `iter_chunks` yields chunks
+of typed operations, companies before contacts (so a contact always sees its
+company's final fields). The writer applies them inside ONE write transaction, so
+the first bad record (RecordError naming its file and line) aborts the whole batch
+and nothing of it is applied, while memory stays bounded by the chunk size.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 
 from bitseg.errors import InvalidArgument, RecordError
 from bitseg.schema import CUSTOM_TYPES, FieldType, OrgSchema
@@ -18,6 +20,8 @@ from indexer.sources import RawRecord, read_csv, read_jsonl
 
 KINDS = ("contacts", "companies", "deals", "campaigns", "events")
 SUPPORTED_KINDS = ("contacts", "companies")
+APPLY_ORDER = ("companies", "contacts")
+CHUNK = 50_000
 
 
 @dataclass(frozen=True)
@@ -25,15 +29,6 @@ class Operation:
     op: rec.Op
     id: str
     fields: rec.Fields  # typed; in a patch, None means "remove this field"
-
-
-@dataclass
-class ParsedBatch:
-    schema: OrgSchema
-    ops: dict[str, list[Operation]] = field(default_factory=lambda: {k: [] for k in KINDS})
-
-    def count(self) -> int:
-        return sum(len(v) for v in self.ops.values())
 
 
 @dataclass(frozen=True)
@@ -53,48 +48,67 @@ def declare(schema: OrgSchema, declared: Mapping[str, str] | None) -> OrgSchema:
         bare = name.removeprefix("custom.")
         if not bare or "\x00" in bare:
             raise InvalidArgument(f'schema: "{name}" is not a valid custom field name')
-        try:
-            kind = FieldType(type_name)
-        except ValueError:
-            kind = None
+        kind = FieldType(type_name) if type_name in FieldType._value2member_map_ else None
         if kind not in CUSTOM_TYPES:
             allowed = ", ".join(sorted(t.value for t in CUSTOM_TYPES))
             raise InvalidArgument(f'schema.{bare}: unknown type "{type_name}" (use {allowed})')
         old = schema.custom.get(bare)
         if old is not None and old != kind:
             raise InvalidArgument(
-                f"schema.{bare}: custom.{bare} is already declared as {old}; it cannot become {kind}"
+                f"schema.{bare}: custom.{bare} is declared as {old}; it cannot become {kind}"
             )
         new[bare] = kind  # type: ignore[assignment]
     return schema.with_custom(new)
 
 
-def parse_batch(
-    schema: OrgSchema,
-    files: Iterable[FileInput],
-    records: Iterable[tuple[str, str, Mapping[str, object]]] = (),
-    declared: Mapping[str, str] | None = None,
-) -> ParsedBatch:
-    batch = ParsedBatch(schema=declare(schema, declared))
+def check_inputs(
+    files: Iterable[FileInput], records: Iterable[tuple[str, str, Mapping[str, object]]]
+) -> None:
+    """Refuse unknown kinds and formats before anything is read."""
     for f in files:
         _check_kind(f.kind, f.name)
-        type_of = _type_of(f.kind, batch.schema)
-        if f.fmt == "jsonl":
-            rows = read_jsonl(f.data, f.name)
-        elif f.fmt == "csv":
-            rows = read_csv(f.data, f.name, type_of)
-        else:
+        if f.fmt not in ("jsonl", "csv"):
             raise InvalidArgument(f'{f.name}: unknown format "{f.fmt}" (use jsonl or csv)')
-        for line, raw in rows:
-            batch.ops[f.kind].append(_operation(f.kind, raw, type_of, f.name, line))
-    for index, (kind, op, raw) in enumerate(records, start=1):
+        if f.fmt == "csv" and f.kind != "contacts":
+            raise InvalidArgument(f"{f.name}: CSV is accepted for contacts only; use JSON Lines")
+    for kind, _, _ in records:
         _check_kind(kind, "records")
-        merged = dict(raw)
-        merged.setdefault("op", op)
-        batch.ops[kind].append(
-            _operation(kind, merged, _type_of(kind, batch.schema), "records", index)
-        )
-    return batch
+
+
+def iter_chunks(
+    schema: OrgSchema,
+    files: list[FileInput],
+    records: list[tuple[str, str, Mapping[str, object]]],
+    chunk: int = CHUNK,
+) -> Iterator[tuple[str, list[Operation]]]:
+    """(kind, operations) chunks in apply order; raises RecordError at the first bad record."""
+    for kind in APPLY_ORDER:
+        coercers = rec.Coercers(_type_of(kind, schema), "company." if kind == "companies" else "")
+        ops: list[Operation] = []
+        for f in files:
+            if f.kind != kind:
+                continue
+            rows = (
+                read_jsonl(f.data, f.name)
+                if f.fmt == "jsonl"
+                else read_csv(f.data, f.name, coercers.type_of)
+            )
+            for line, raw in rows:
+                ops.append(_operation(raw, coercers, f.name, line))
+                if len(ops) >= chunk:
+                    yield kind, ops
+                    ops = []
+        for index, (record_kind, op, raw) in enumerate(records, start=1):
+            if record_kind != kind:
+                continue
+            merged = dict(raw)
+            merged.setdefault("op", op)
+            ops.append(_operation(merged, coercers, "records", index))
+            if len(ops) >= chunk:
+                yield kind, ops
+                ops = []
+        if ops:
+            yield kind, ops
 
 
 def _check_kind(kind: str, source: str) -> None:
@@ -111,18 +125,14 @@ def _type_of(kind: str, schema: OrgSchema) -> Callable[[str], FieldType | None]:
 
 
 def _operation(
-    kind: str,
-    raw: RawRecord | Mapping[str, object],
-    type_of: Callable[[str], FieldType | None],
-    source: str,
-    line: int,
+    raw: RawRecord | Mapping[str, object], coercers: rec.Coercers, source: str, line: int
 ) -> Operation:
     try:
         ext_id = rec.record_id(raw)
         op = rec.record_op(raw)
         if op == "delete":
             return Operation("delete", ext_id, {})
-        fields = rec.normalise_fields(rec.flatten(raw), type_of)
+        fields = rec.normalise_fields(rec.flatten(raw), coercers)
         if op == "upsert":
             fields = {k: v for k, v in fields.items() if v is not None}
         return Operation(op, ext_id, fields)

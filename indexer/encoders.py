@@ -83,7 +83,9 @@ def encode_grams(cols: np.ndarray, texts: list[str]) -> Postings:
     short = lengths <= _GRAM_WIDTH
     out = _numpy_grams(cols[short], [t for t, s in zip(texts, short, strict=True) if s])
     long_pairs: dict[bytes, list[int]] = defaultdict(list)
-    for col, text in zip(cols[~short].tolist(), (t for t, s in zip(texts, short, strict=True) if not s), strict=True):
+    for col, text in zip(
+        cols[~short].tolist(), (t for t, s in zip(texts, short, strict=True) if not s), strict=True
+    ):
         for gram in text_grams(text):
             long_pairs[keys.gram_slot(gram)].append(col)
     for slot, extra in long_pairs.items():
@@ -115,7 +117,9 @@ def _numpy_grams(cols: np.ndarray, texts: list[str]) -> Postings:
     ends = np.concatenate([bounds, [len(gram_codes)]])
     mask = np.uint64((1 << 21) - 1)
     out: Postings = {}
-    for start, end, code in zip(starts.tolist(), ends.tolist(), gram_codes[starts].tolist(), strict=True):
+    for start, end, code in zip(
+        starts.tolist(), ends.tolist(), gram_codes[starts].tolist(), strict=True
+    ):
         gram = chr(code >> 42) + chr((code >> 21) & int(mask)) + chr(code & int(mask))
         out[keys.gram_slot(gram)] = gram_cols[start:end]
     return out

@@ -16,7 +16,9 @@ from bitseg.errors import InvalidArgument
 from bitseg.schema import (
     COMPANY_FIELDS,
     DERIVED_FIELDS,
+    LOWER_CASE_FIELDS,
     MAX_KEYWORD_BYTES,
+    UPPER_CASE_FIELDS,
     FieldType,
     OrgSchema,
     normalise_keyword,
@@ -39,8 +41,18 @@ def record_id(raw: Mapping[str, object]) -> str:
         if value < 0:
             raise ValueError(f"id: expected a string or a non-negative integer, got {value}")
         return str(value)
-    if not isinstance(value, str) or not value or "\x00" in value or len(value.encode()) > 400:
-        raise ValueError(f"id: expected a non-empty string of at most 400 bytes, got {value!r}")
+    if (
+        not isinstance(value, str)
+        or not value
+        or "\x00" in value
+        or "\n" in value
+        or "\r" in value
+        or len(value.encode()) > 400
+    ):
+        raise ValueError(
+            f"id: expected a non-empty string of at most 400 bytes without NUL or line breaks,"
+            f" got {value!r}"
+        )
     return value
 
 
@@ -62,8 +74,11 @@ def flatten(raw: Mapping[str, object]) -> dict[str, object]:
     for key, value in raw.items():
         if key in _META_KEYS:
             continue
-        if key in _NESTED and (isinstance(value, dict) or value is None):
-            for sub, subvalue in (value or {}).items():
+        if key in _NESTED and value is None:
+            flat[key + ".*"] = None  # a patch removing the whole map
+            continue
+        if key in _NESTED and isinstance(value, dict):
+            for sub, subvalue in value.items():
                 flat[f"{key}.{sub}"] = subvalue
             continue
         flat[key] = value
@@ -83,25 +98,64 @@ def company_type(name: str) -> FieldType | None:
     return COMPANY_FIELDS.get(name)
 
 
-def normalise_fields(
-    flat: Mapping[str, object], type_of: Callable[[str], FieldType | None], rule_prefix: str = ""
-) -> Fields:
+class Coercers:
+    """Per-field value coercers for one entity kind, built once per field and reused."""
+
+    def __init__(self, type_of: Callable[[str], FieldType | None], rule_prefix: str = "") -> None:
+        self.type_of = type_of
+        self.rule_prefix = rule_prefix  # "company." for company records: "company.domain"
+        self._by_name: dict[str, Callable[[object], object]] = {}
+
+    def get(self, name: str) -> Callable[[object], object]:
+        fn = self._by_name.get(name)
+        if fn is None:
+            kind = self.type_of(name)
+            if kind is None or name in DERIVED_FIELDS:
+                why = "is derived from email" if name in DERIVED_FIELDS else "is not a field"
+                raise ValueError(f'unknown field "{name}": {name} {why}')
+            fn = _fast_coercer(name, kind, self.rule_prefix)
+            self._by_name[name] = fn
+        return fn
+
+
+def _fast_coercer(name: str, kind: FieldType, rule_prefix: str) -> Callable[[object], object]:
+    """A coercer with a fast path for the common, already well-typed value."""
+
+    def slow(value: object) -> object:
+        return coerce(name, kind, value, rule_prefix)
+
+    if kind == FieldType.TEXT:
+        return lambda v: (v or None) if type(v) is str and "\x00" not in v else slow(v)
+    if kind == FieldType.INT:
+        return lambda v: v if type(v) is int and -INT_LIMIT < v < INT_LIMIT else slow(v)
+    if kind == FieldType.BOOL:
+        return lambda v: v if type(v) is bool else slow(v)
+    special = UPPER_CASE_FIELDS | LOWER_CASE_FIELDS
+    if kind == FieldType.KEYWORD and rule_prefix + name not in special:
+        return lambda v: (
+            (v or None)
+            if type(v) is str
+            and v == v.strip()
+            and "\x00" not in v
+            and len(v) <= MAX_KEYWORD_BYTES // 4
+            else slow(v)
+        )
+    return slow
+
+
+def normalise_fields(flat: Mapping[str, object], coercers: Coercers) -> Fields:
     """Typed, normalised fields; a None value (from a patch) is kept as None = remove."""
     fields: Fields = {}
+    get = coercers.get
     for name, value in flat.items():
-        kind = type_of(name)
-        if kind is None or name in DERIVED_FIELDS:
-            why = "is derived from email" if name in DERIVED_FIELDS else "is not a field"
-            raise ValueError(f'unknown field "{name}": {name} {why}')
-        if value is None:
+        if value is None and (name.endswith(".*") or coercers.type_of(name) is not None):
             fields[name] = None
             continue
-        typed = coerce(rule_prefix + name, kind, value)
-        fields[name] = typed
+        fields[name] = None if value is None else get(name)(value)
     return fields
 
 
-def coerce(name: str, kind: FieldType, value: object) -> object:
+def coerce(name: str, kind: FieldType, value: object, rule_prefix: str = "") -> object:
     """One field value, typed and normalised; None for "no value"."""
     if kind in (FieldType.TEXT, FieldType.KEYWORD, FieldType.REF):
         if isinstance(value, int) and not isinstance(value, bool):
@@ -111,7 +165,7 @@ def coerce(name: str, kind: FieldType, value: object) -> object:
         if "\x00" in value:
             raise ValueError(f"{name}: contains a NUL character")
         if kind != FieldType.TEXT:
-            value = normalise_keyword(name, value.strip())
+            value = normalise_keyword(rule_prefix + name, value.strip())
             if len(value.encode()) > MAX_KEYWORD_BYTES:
                 raise ValueError(f"{name}: keyword values are at most {MAX_KEYWORD_BYTES} bytes")
         return value or None

@@ -20,7 +20,7 @@ RawRecord = dict[str, object]
 
 
 def read_jsonl(data: bytes, source: str) -> Iterator[tuple[int, RawRecord]]:
-    for number, line in enumerate(data.split(b"\n"), start=1):
+    for number, line in enumerate(io.BytesIO(data), start=1):
         if not line.strip():
             continue
         try:

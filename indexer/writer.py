@@ -9,21 +9,21 @@ query time. Only the touched (field, slot, shard) bitmaps are rewritten.
 
 from __future__ import annotations
 
-import time
 from array import array
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 import lmdb
 import numpy as np
 import orjson
 from pyroaring import BitMap
 
+from bitseg.errors import InvalidArgument
 from bitseg.schema import COMPANY_FIELDS, FieldType, OrgSchema
 from bitseg.store import keys
 from bitseg.store.orgstore import OrgStore, depth_key, next_col_key
 from indexer import records as rec
-from indexer.batch import Operation, ParsedBatch
+from indexer.batch import Operation
 from indexer.encoders import bsi_depth, encode
 from indexer.idmap import IdMap
 
@@ -32,38 +32,55 @@ def bitmap_of(cols: np.ndarray) -> BitMap:
     """A BitMap of a numpy column array (through array.array: the fast constructor path)."""
     return BitMap(array("I", cols.astype(np.uint32, copy=False).tobytes()))
 
+
 Fields = dict[str, object]
 _U64 = 8
+PENDING_POSTINGS = 40_000_000  # ~160 MB of column ids held before bitmaps are rewritten
 
 
 class SlotChanges:
-    """Per (entity, field, slot): column arrays to remove, then to add."""
+    """Per (entity, field, slot): column arrays to remove or add, in the order they arose.
+
+    Order matters: a column added by one chunk (or by a company re-projection) and removed
+    by a later one must end up removed, so changes are replayed in sequence.
+    """
 
     def __init__(self) -> None:
-        self.removes: dict[tuple[str, str, bytes], list[np.ndarray]] = defaultdict(list)
-        self.adds: dict[tuple[str, str, bytes], list[np.ndarray]] = defaultdict(list)
+        self.steps: dict[tuple[str, str, bytes], list[tuple[bool, np.ndarray]]] = defaultdict(list)
+        self.pending = 0
 
-    def add(self, entity: str, field: str, postings: Mapping[bytes, np.ndarray], remove: bool) -> None:
-        target = self.removes if remove else self.adds
+    def add(
+        self, entity: str, field: str, postings: Mapping[bytes, np.ndarray], remove: bool
+    ) -> None:
+        steps = self.steps
         for slot, cols in postings.items():
-            target[(entity, field, slot)].append(cols)
-
-    def slots(self) -> set[tuple[str, str, bytes]]:
-        return set(self.removes) | set(self.adds)
+            steps[(entity, field, slot)].append((remove, cols))
+            self.pending += len(cols)
 
 
 class Writer:
-    """Applies parsed batches to one org store. Use from a single thread."""
+    """Applies batches to one org store. Use from a single thread."""
 
     def __init__(self, store: OrgStore) -> None:
         self.store = store
 
-    def apply(self, batch: ParsedBatch) -> dict[str, dict[str, int]]:
+    def apply(
+        self, schema: OrgSchema, chunks: Iterable[tuple[str, list[Operation]]]
+    ) -> dict[str, dict[str, int]]:
+        """Apply every chunk in one write transaction; any exception aborts all of it."""
         with self.store.write() as txn:
-            self.store.put_schema(txn, batch.schema)
-            run = _BatchRun(self.store, txn, batch.schema)
-            summary = run.apply(batch)
-        return summary
+            self.store.put_schema(txn, schema)
+            run = _BatchRun(self.store, txn, schema)
+            for kind, ops in chunks:
+                if kind == "companies":
+                    run.companies(ops)
+                elif kind == "contacts":
+                    run.contacts(ops)
+                else:
+                    raise InvalidArgument(f"{kind} are not indexed by this version yet")
+                run.flush(final=False)
+            run.flush(final=True)
+        return run.summary
 
 
 class _BatchRun:
@@ -76,82 +93,65 @@ class _BatchRun:
         self.changes = SlotChanges()
         self.text_puts: dict[bytes, bytes | None] = {}
         self.summary: dict[str, dict[str, int]] = {}
+        self.projections: dict[str, Fields] = {}
 
-    # -- entry -----------------------------------------------------------------------------
-    def apply(self, batch: ParsedBatch) -> dict[str, dict[str, int]]:
-        started = time.perf_counter()
-        company_before, company_after = self._companies(batch.ops["companies"])
-        self._contacts(batch.ops["contacts"], company_before, company_after)
-        self._write_bitmaps()
+    def flush(self, final: bool) -> None:
+        """Write what is pending. Bitmap changes are held across chunks (each rewrite of a
+        bitmap costs its full size) until they grow large or the batch ends."""
         self._write_texts()
         self.ids.flush()
-        self.summary["_seconds"] = {"micros": int((time.perf_counter() - started) * 1e6)}
-        return self.summary
+        self.text_puts = {}
+        if final or self.changes.pending > PENDING_POSTINGS:
+            self._write_bitmaps()
+            self.changes = SlotChanges()
 
     # -- companies -------------------------------------------------------------------------
-    def _companies(
-        self, ops: list[Operation]
-    ) -> tuple[dict[str, Fields | None], dict[str, Fields | None]]:
+    def companies(self, ops: list[Operation]) -> None:
+        """Store companies, then re-project every contact of a company whose fields changed."""
+        self.flush(final=True)  # company_id bitmaps are read below: make them current
+        self.projections.clear()
         before, after = self._collapse(keys.COMPANY, ops, "companies")
+        diffs = _FieldDiffs()
         for ext_id, final in after.items():
             col = self.ids.col(keys.COMPANY, ext_id, create=final is not None)
             if col is None:
                 continue
             self._put_record(keys.COMPANY, col, ext_id, final)
             self._live(keys.COMPANY, col, before[ext_id] is not None, final is not None)
-        return before, after
+            old_fields, new_fields = _company_fields(before[ext_id]), _company_fields(final)
+            if old_fields == new_fields:
+                continue
+            old_projection = _projection(old_fields)
+            new_projection = _projection(new_fields)
+            for contact in self._contacts_of_company(ext_id):
+                diffs.add(contact, old_projection, new_projection)
+        self._encode(keys.CONTACT, diffs)
 
     # -- contacts --------------------------------------------------------------------------
-    def _contacts(
-        self,
-        ops: list[Operation],
-        company_before: dict[str, Fields | None],
-        company_after: dict[str, Fields | None],
-    ) -> None:
+    def contacts(self, ops: list[Operation]) -> None:
         before, after = self._collapse(keys.CONTACT, ops, "contacts")
-        cols: dict[str, int] = {}
-        for ext_id, final in after.items():
-            col = self.ids.col(keys.CONTACT, ext_id, create=final is not None)
-            if col is not None:
-                cols[ext_id] = col
-        # Contacts untouched by the batch whose company changed get re-projected too.
-        touched = set(cols.values())
-        reprojected: dict[int, Fields] = {}
-        for company_id in company_after:
-            if _company_fields(company_before.get(company_id)) == _company_fields(
-                company_after.get(company_id)
-            ):
-                continue
-            for col in self._contacts_of_company(company_id):
-                if col in reprojected or col in touched:
-                    continue
-                own = self._load_record(keys.CONTACT, col)
-                if own is not None:
-                    reprojected[col] = own
+        companies = self.projections
 
-        def company_of(fields: Fields | None, table: Mapping[str, Fields | None]) -> Fields | None:
+        def company_of(fields: Fields | None) -> Fields:
             if not fields or "company_id" not in fields:
-                return None
+                return {}
             cid = str(fields["company_id"])
-            return table[cid] if cid in table else self._company_record(cid)
+            if cid not in companies:
+                companies[cid] = _projection(_company_fields(self._company_record(cid)))
+            return companies[cid]
 
         diffs = _FieldDiffs()
         for ext_id, final in after.items():
-            if ext_id not in cols:
+            col = self.ids.col(keys.CONTACT, ext_id, create=final is not None)
+            if col is None:
                 continue
-            col = cols[ext_id]
             old = before[ext_id]
-            old_eff = _effective(old, company_of(old, company_before))
-            new_eff = _effective(final, company_of(final, company_after))
+            # Company fields are already current in the index (companies are applied first).
+            old_eff = _effective(old, company_of(old))
+            new_eff = _effective(final, company_of(final))
             diffs.add(col, old_eff, new_eff)
             self._put_record(keys.CONTACT, col, ext_id, final)
             self._live(keys.CONTACT, col, old is not None, final is not None)
-        for col, own in reprojected.items():
-            diffs.add(
-                col,
-                _effective(own, company_of(own, company_before)),
-                _effective(own, company_of(own, company_after)),
-            )
         self._encode(keys.CONTACT, diffs)
 
     # -- helpers ---------------------------------------------------------------------------
@@ -178,14 +178,19 @@ class _BatchRun:
             else:
                 merged = dict(current or {})
                 for name, value in op.fields.items():
-                    if value is None:
+                    if value is None and name.endswith(".*"):
+                        prefix = name[:-1]
+                        for key in [k for k in merged if k.startswith(prefix)]:
+                            del merged[key]
+                    elif value is None:
                         merged.pop(name, None)
                     else:
                         merged[name] = value
                 after[op.id] = merged
                 counts["patched"] += 1
-        if ops:
-            self.summary[kind] = counts
+        total = self.summary.setdefault(kind, {"upserted": 0, "patched": 0, "deleted": 0})
+        for name, value in counts.items():
+            total[name] += value
         return before, after
 
     def _load_record(self, entity: str, col: int) -> Fields | None:
@@ -249,16 +254,16 @@ class _BatchRun:
     def _write_bitmaps(self) -> None:
         db = self.store.db["bm"]
         version = self.gen.to_bytes(_U64, "big")
-        for entity, name, slot in self.changes.slots():
-            removes = _concat(self.changes.removes.get((entity, name, slot)))
-            adds = _concat(self.changes.adds.get((entity, name, slot)))
-            shards = np.union1d(removes >> keys.SHARD_BITS, adds >> keys.SHARD_BITS)
-            for shard in shards.tolist():
+        for (entity, name, slot), steps in self.changes.steps.items():
+            for shard, shard_steps in _by_shard(steps):
                 key = keys.bitmap_key(entity, name, slot, shard)
                 raw = self.txn.get(key, db=db)
                 bitmap = BitMap.deserialize(raw[_U64:]) if raw is not None else BitMap()
-                bitmap.difference_update(_shard_part(removes, shard))
-                bitmap.update(_shard_part(adds, shard))
+                for remove, cols in shard_steps:
+                    if remove:
+                        bitmap.difference_update(bitmap_of(cols))
+                    else:
+                        bitmap.update(bitmap_of(cols))
                 if bitmap:
                     bitmap.run_optimize()
                     self.txn.put(key, version + bitmap.serialize(), db=db)
@@ -284,23 +289,31 @@ class _FieldDiffs:
         by_field = self.by_field
         for name, value in old.items():
             if new.get(name) != value:
-                entry = by_field.get(name) or by_field.setdefault(name, ([], [], [], []))
+                entry = by_field.get(name)
+                if entry is None:
+                    entry = by_field[name] = ([], [], [], [])
                 entry[0].append(col)
                 entry[1].append(value)
         for name, value in new.items():
-            if old.get(name) != value:
-                entry = by_field.get(name) or by_field.setdefault(name, ([], [], [], []))
+            if not old or old.get(name) != value:
+                entry = by_field.get(name)
+                if entry is None:
+                    entry = by_field[name] = ([], [], [], [])
                 entry[2].append(col)
                 entry[3].append(value)
 
 
-def _effective(own: Fields | None, company: Fields | None) -> Fields:
+def _effective(own: Fields | None, projection: Fields) -> Fields:
     if own is None:
         return {}
     eff = rec.derive_contact(own)
-    for name, value in _company_fields(company).items():
-        eff["company." + name] = value
+    if projection:
+        eff.update(projection)
     return eff
+
+
+def _projection(company_fields: Fields) -> Fields:
+    return {"company." + name: value for name, value in company_fields.items()}
 
 
 def _company_fields(company: Fields | None) -> Fields:
@@ -313,15 +326,15 @@ def _u32(values: list[int]) -> np.ndarray:
     return np.asarray(values, dtype=np.uint32)
 
 
-def _concat(parts: list[np.ndarray] | None) -> np.ndarray:
-    if not parts:
-        return np.zeros(0, dtype=np.uint32)
-    return parts[0] if len(parts) == 1 else np.concatenate(parts)
-
-
-def _shard_part(cols: np.ndarray, shard: int) -> BitMap:
-    if len(cols) == 0:
-        return BitMap()
-    lo = shard << keys.SHARD_BITS
-    part = cols[(cols >= lo) & (cols < lo + keys.SHARD_WIDTH)]
-    return bitmap_of(part)
+def _by_shard(
+    steps: list[tuple[bool, np.ndarray]],
+) -> Iterator[tuple[int, list[tuple[bool, np.ndarray]]]]:
+    """The steps split per shard (most batches touch one shard: no split at all)."""
+    top = max((int(cols.max()) for _, cols in steps if len(cols)), default=0)
+    if top < keys.SHARD_WIDTH:
+        yield 0, steps
+        return
+    shards = np.unique(np.concatenate([cols >> keys.SHARD_BITS for _, cols in steps]))
+    for shard in shards.tolist():
+        lo, hi = shard << keys.SHARD_BITS, (shard + 1) << keys.SHARD_BITS
+        yield shard, [(remove, cols[(cols >= lo) & (cols < hi)]) for remove, cols in steps]

@@ -23,7 +23,9 @@ class Executor:
         self.entity = entity
 
     def count(self, plan: Plan) -> int:
-        return sum(self._count_shard(plan, shard) for shard in range(self.src.shard_count(self.entity)))
+        return sum(
+            self._count_shard(plan, shard) for shard in range(self.src.shard_count(self.entity))
+        )
 
     def members(self, plan: Plan) -> AnyBitMap:
         parts = [self.evaluate(plan, shard) for shard in range(self.src.shard_count(self.entity))]

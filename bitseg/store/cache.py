@@ -38,7 +38,7 @@ class BitmapCache:
         self.misses = 0
 
     def get(self, key: bytes, gen: int, fetch: object) -> FrozenBitMap:
-        """The bitmap at `key` as of generation `gen`; `fetch(key)` reads the raw value (or None)."""
+        """The bitmap at `key` as of generation `gen`; `fetch(key)` reads its raw value."""
         entry = self._entries.get(key)
         if entry is not None and entry.checked_gen == gen:
             self.hits += 1

@@ -22,6 +22,7 @@ import orjson
 from bitseg.errors import InvalidArgument
 from bitseg.schema import OrgSchema
 from bitseg.store.cache import BitmapCache
+from bitseg.store.idtable import IdTable
 
 _U64 = struct.Struct(">Q")
 _U32 = struct.Struct(">I")
@@ -60,15 +61,27 @@ class OrgStore:
         path.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.env = lmdb.open(
-            str(path), map_size=map_size, max_dbs=len(DB_NAMES) + 2, max_readers=512,
-            readahead=False, metasync=True, sync=True,
+            str(path),
+            map_size=map_size,
+            max_dbs=len(DB_NAMES) + 2,
+            max_readers=512,
+            readahead=False,
+            metasync=True,
+            sync=True,
         )
         self.db = {name: self.env.open_db(name.encode()) for name in DB_NAMES}
         self.cache = BitmapCache(cache_bytes)
         self.vocab_cache: dict[tuple[str, str, bytes], tuple[int, list[str]]] = {}
+        self._id_tables: dict[str, IdTable] = {}
         self.write_lock = threading.Lock()
         self._schema_gen = -1
         self._schema = OrgSchema()
+
+    def id_table(self, entity: str) -> IdTable:
+        table = self._id_tables.get(entity)
+        if table is None:
+            table = self._id_tables.setdefault(entity, IdTable(entity))
+        return table
 
     def close(self) -> None:
         self.env.close()

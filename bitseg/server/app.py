@@ -1,0 +1,250 @@
+"""Build, run and stop the gRPC server (grpc.aio on uvloop).
+
+`serve()` runs a server until SIGINT/SIGTERM: once bound it prints exactly one line,
+`bitseg listening on HOST:PORT` (the real port when asked for port 0), and on a signal
+it shuts down gracefully: health NOT_SERVING, `server.stop(grace)`, then
+`Service.close()` on the writer thread. `ServerThread` runs the same server on a
+background thread of the calling process (the CLI's demo uses it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1.health import aio as health_aio
+from grpc_reflection.v1alpha import reflection
+
+from bitseg.rules.limits import Limits
+from bitseg.server.errors import ErrorMappingInterceptor
+from bitseg.server.servicer import BitsegServicer
+from bitseg.service import Service
+from bitseg.v1 import bitseg_pb2 as pb
+from bitseg.v1 import bitseg_pb2_grpc as pb_grpc
+
+log = logging.getLogger("bitseg.server")
+
+SERVICE_NAME = pb.DESCRIPTOR.services_by_name["Bitseg"].full_name  # "bitseg.v1.Bitseg"
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 50051
+DEFAULT_GRACE = 5.0
+
+ReadyCallback = Callable[[str, int], None]
+
+
+class BitsegServer:
+    """One gRPC server over one data folder: start, then stop exactly once."""
+
+    def __init__(
+        self,
+        data_dir: str | Path,
+        host: str = DEFAULT_HOST,
+        port: int = DEFAULT_PORT,
+        limits: Limits | None = None,
+    ) -> None:
+        self.data_dir = Path(data_dir)
+        self.host = host
+        self.port = port
+        self.limits = limits or Limits()
+        self.bound_port = 0
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bitseg-writer")
+        self._service: Service | None = None
+        self._server: grpc.aio.Server | None = None
+        self._health = health_aio.HealthServicer()
+        self._stopped = False
+
+    @property
+    def address(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.bound_port}"
+
+    async def start(self) -> None:
+        """Open the service, bind and start serving (raises OSError if the port is taken)."""
+        loop = asyncio.get_running_loop()
+        # the service is opened on the writer thread, which owns every write transaction
+        self._service = await loop.run_in_executor(
+            self._writer, Service, self.data_dir, self.limits
+        )
+        max_bytes = self.limits.max_message_bytes
+        server = grpc.aio.server(
+            interceptors=[ErrorMappingInterceptor()],
+            options=[
+                ("grpc.max_receive_message_length", max_bytes),
+                ("grpc.max_send_message_length", max(max_bytes, 64 << 20)),
+                ("grpc.so_reuseport", 0),
+            ],
+        )
+        pb_grpc.add_BitsegServicer_to_server(
+            BitsegServicer(self._service, self.limits, self._writer), server
+        )
+        health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
+        reflection.enable_server_reflection(
+            (SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+             reflection.SERVICE_NAME),
+            server,
+        )
+        try:
+            self.bound_port = server.add_insecure_port(f"{self._bind_host()}:{self.port}")
+        except RuntimeError as e:
+            raise OSError(f"cannot listen on {self.host}:{self.port}: {e}") from None
+        if not self.bound_port:
+            raise OSError(f"cannot listen on {self.host}:{self.port}")
+        await server.start()
+        self._server = server
+        for name in ("", SERVICE_NAME):
+            await self._health.set(name, health_pb2.HealthCheckResponse.SERVING)
+
+    def _bind_host(self) -> str:
+        return f"[{self.host}]" if ":" in self.host else self.host
+
+    async def stop(self, grace: float = DEFAULT_GRACE) -> None:
+        """Graceful shutdown: NOT_SERVING, let calls finish within `grace`, close the store."""
+        if self._stopped:
+            return
+        self._stopped = True
+        await self._health.enter_graceful_shutdown()
+        if self._server is not None:
+            await self._server.stop(grace)
+        loop = asyncio.get_running_loop()
+        if self._service is not None:
+            await loop.run_in_executor(self._writer, self._service.close)
+        self._writer.shutdown(wait=True)
+
+    async def wait(self) -> None:
+        if self._server is not None:
+            await self._server.wait_for_termination()
+
+
+def announce(host: str, port: int) -> None:
+    """The one line tests and scripts wait for."""
+    shown = f"[{host}]" if ":" in host else host
+    sys.stdout.write(f"bitseg listening on {shown}:{port}\n")
+    sys.stdout.flush()
+
+
+async def serve_async(
+    data_dir: str | Path,
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    limits: Limits | None = None,
+    ready: ReadyCallback | None = None,
+    stop_event: asyncio.Event | None = None,
+    grace: float = DEFAULT_GRACE,
+) -> None:
+    """Serve until `stop_event` is set, or SIGINT/SIGTERM (on the main thread)."""
+    server = BitsegServer(data_dir, host, port, limits)
+    stop_event = stop_event or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    handled: list[signal.Signals] = []
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, stop_event.set)
+                handled.append(sig)
+    try:
+        await server.start()
+        (ready or announce)(host, server.bound_port)
+        log.info("serving %s on %s", server.data_dir, server.address)
+        await stop_event.wait()
+        log.info("shutting down")
+    finally:
+        await server.stop(grace)
+        for sig in handled:
+            loop.remove_signal_handler(sig)
+
+
+def run_loop(main: Coroutine[Any, Any, None]) -> None:
+    """Run a coroutine to completion on uvloop when it is installed, else asyncio's loop."""
+    try:
+        import uvloop
+    except ImportError:  # e.g. Windows
+        asyncio.run(main)
+        return
+    if hasattr(uvloop, "run"):
+        uvloop.run(main)
+    else:  # older uvloop
+        uvloop.install()
+        asyncio.run(main)
+
+
+def serve(
+    data_dir: str | Path,
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    limits: Limits | None = None,
+    ready: ReadyCallback | None = None,
+    grace: float = DEFAULT_GRACE,
+) -> None:
+    """Serve until SIGINT/SIGTERM. `ready(host, port)` replaces the `bitseg listening` line."""
+    run_loop(serve_async(data_dir, host, port, limits, ready, grace=grace))
+
+
+class ServerThread:
+    """The server on a background thread of this process: `start()` returns once bound."""
+
+    def __init__(
+        self,
+        data_dir: str | Path,
+        host: str = DEFAULT_HOST,
+        port: int = DEFAULT_PORT,
+        limits: Limits | None = None,
+    ) -> None:
+        self.data_dir, self.host, self.port, self.limits = data_dir, host, port, limits
+        self.bound_port = 0
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._thread = threading.Thread(target=self._run, name="bitseg-server", daemon=True)
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.bound_port}"
+
+    def start(self, timeout: float = 60.0) -> ServerThread:
+        self._thread.start()
+        if not self._ready.wait(timeout):
+            raise TimeoutError("the server did not start in time")
+        if self._error is not None:
+            raise self._error
+        return self
+
+    def _run(self) -> None:
+        run_loop(self._main())
+
+    async def _main(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+
+        def ready(host: str, port: int) -> None:
+            self.bound_port = port
+            self._ready.set()
+
+        try:
+            await serve_async(self.data_dir, self.host, self.port, self.limits, ready, self._stop)
+        except BaseException as e:  # handed to the thread that called start()
+            self._error = e
+        finally:
+            self._ready.set()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop gracefully and wait for the thread to end."""
+        if self._loop is not None and self._stop is not None and self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(timeout)
+
+    def __enter__(self) -> ServerThread:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,201 @@
+"""The `bitseg.v1.Bitseg` servicer: decode the request, call `Service`, encode the answer.
+
+Reads run inline on the event loop (they are sub-millisecond); `Service.ingest` runs
+on the one writer thread, because an LMDB write transaction is bound to the thread
+that began it. Errors are not handled here: they propagate to the interceptor in
+`bitseg.server.errors`, the one place they become gRPC statuses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+
+import grpc
+
+from bitseg.errors import InvalidArgument
+from bitseg.rules import parse_text, rule_from_json_text, rule_to_json_text, to_text, validate
+from bitseg.rules.limits import Limits
+from bitseg.rules.model import Rule
+from bitseg.server import rule_proto
+from bitseg.server.ingest import IngestBatch
+from bitseg.service import Service
+from bitseg.timeutil import parse_instant
+from bitseg.v1 import bitseg_pb2 as pb
+from bitseg.v1 import bitseg_pb2_grpc as pb_grpc
+
+DEFAULT_PREVIEW = 10
+MAX_PREVIEW = 1000
+DEFAULT_PAGE = 100
+MAX_PAGE = 1000
+CHUNK_BYTES = 1 << 20  # aim for resolve chunks of about 1 MiB on the wire
+
+
+def decode_rule(rule: pb.Rule, limits: Limits) -> Rule:
+    """The model tree of a wire rule in any of its three forms (shape checked, not schema)."""
+    form = rule.WhichOneof("form")
+    if form == "json":
+        return rule_from_json_text(rule.json, limits)
+    if form == "text":
+        return parse_text(rule.text, limits)
+    if form == "node":
+        return rule_proto.from_proto(rule.node, limits)
+    raise InvalidArgument("rule: missing (set one of json, text or node)")
+
+
+def parse_now(now: str) -> int:
+    """Epoch seconds of a request's `now`; empty means the server clock."""
+    if not now:
+        return int(time.time())
+    try:
+        return parse_instant(now)
+    except InvalidArgument as e:
+        raise InvalidArgument(f"now: {e.message}") from None
+
+
+def micros(seconds: float) -> int:
+    return max(0, round(seconds * 1_000_000))
+
+
+def _org(org: str) -> str:
+    if not org:
+        raise InvalidArgument("org: required")
+    return org
+
+
+def _bounded(value: int, default: int, maximum: int, name: str) -> int:
+    if value == 0:
+        return default
+    if value > maximum:
+        raise InvalidArgument(f"{name}: at most {maximum}, got {value}")
+    return value
+
+
+def _split(ids: list[str], size: int) -> Iterator[list[str]]:
+    """Split one id list into pieces of about CHUNK_BYTES (`size` = its byte estimate)."""
+    pieces = max(1, -(-size // CHUNK_BYTES))
+    step = max(1, -(-len(ids) // pieces))
+    for start in range(0, len(ids), step):
+        yield ids[start : start + step]
+
+
+def _chunks(ids_chunks: Iterable[list[str]], packed: bool) -> Iterator[pb.ResolveChunk]:
+    for ids in ids_chunks:
+        if packed:
+            data = "\n".join(ids).encode()
+            if len(data) <= CHUNK_BYTES:
+                yield pb.ResolveChunk(ids_packed=data)
+                continue
+            for piece in _split(ids, len(data)):
+                yield pb.ResolveChunk(ids_packed="\n".join(piece).encode())
+        else:
+            for piece in _split(ids, sum(map(len, ids)) + 3 * len(ids)):
+                yield pb.ResolveChunk(ids=piece)
+
+
+class BitsegServicer(pb_grpc.BitsegServicer):
+    """Thin: every method is decode -> Service -> encode."""
+
+    def __init__(self, service: Service, limits: Limits, writer: ThreadPoolExecutor) -> None:
+        self.service = service
+        self.limits = limits
+        self.writer = writer
+
+    def _query(self, request: pb.CountRequest | pb.PreviewRequest) -> tuple[str, Rule, int]:
+        return _org(request.org), decode_rule(request.rule, self.limits), parse_now(request.now)
+
+    async def Count(
+        self, request: pb.CountRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CountResponse:
+        org, rule, now = self._query(request)
+        count, seconds = self.service.count(org, rule, now)
+        return pb.CountResponse(count=count, eval_micros=micros(seconds))
+
+    async def Preview(
+        self, request: pb.PreviewRequest, context: grpc.aio.ServicerContext
+    ) -> pb.PreviewResponse:
+        org, rule, now = self._query(request)
+        limit = _bounded(request.limit, DEFAULT_PREVIEW, MAX_PREVIEW, "limit")
+        count, members, seconds = self.service.preview(org, rule, limit, now)
+        return pb.PreviewResponse(
+            count=count,
+            members=[
+                pb.Member(id=m.id, name=m.name, email=m.email, company=m.company) for m in members
+            ],
+            eval_micros=micros(seconds),
+        )
+
+    async def Resolve(
+        self, request: pb.ResolveRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[pb.ResolveChunk]:
+        org, rule, now = self._query(request)
+        chunks, seconds = self.service.resolve(org, rule, now)
+        total = getattr(chunks, "total", None)
+        if total is None:  # the service gives no total up front: gather the ids first
+            chunks = list(chunks)
+            total = sum(map(len, chunks))
+        first = True
+        for chunk in _chunks(chunks, request.packed):
+            if first:
+                chunk.total = total
+                chunk.eval_micros = micros(seconds)
+                first = False
+            yield chunk
+            await asyncio.sleep(0)  # let other calls run between chunks
+        if first:  # no members: still one chunk with the total and the time
+            yield pb.ResolveChunk(total=0, eval_micros=micros(seconds))
+
+    async def ListMembers(
+        self, request: pb.ListMembersRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListMembersResponse:
+        org, rule, now = self._query(request)
+        page_size = _bounded(request.page_size, DEFAULT_PAGE, MAX_PAGE, "page_size")
+        ids, next_cursor, seconds = self.service.list_members(
+            org, rule, now, request.cursor, page_size
+        )
+        return pb.ListMembersResponse(
+            ids=ids, next_cursor=next_cursor, eval_micros=micros(seconds)
+        )
+
+    async def Ingest(
+        self, request_iterator: AsyncIterator[pb.IngestRequest], context: grpc.aio.ServicerContext
+    ) -> pb.IngestResponse:
+        batch = IngestBatch()
+        async for message in request_iterator:
+            batch.add(message)
+        org, files, records = batch.finish()
+        loop = asyncio.get_running_loop()
+        ingest = partial(self.service.ingest, org, files, records, batch.schema or None)
+        summary = await loop.run_in_executor(self.writer, ingest)
+        return pb.IngestResponse(
+            applied={
+                kind: pb.KindCounts(
+                    upserted=counts.get("upserted", 0),
+                    patched=counts.get("patched", 0),
+                    deleted=counts.get("deleted", 0),
+                )
+                for kind, counts in summary.applied.items()
+            },
+            seconds=summary.seconds,
+        )
+
+    async def ParseRule(
+        self, request: pb.ParseRuleRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ParseRuleResponse:
+        rule = decode_rule(request.rule, self.limits)
+        if request.org:
+            self._validate_for(request.org, rule)
+        response = pb.ParseRuleResponse(json=rule_to_json_text(rule), text=to_text(rule))
+        response.node.CopyFrom(rule_proto.to_proto(rule))  # CopyFrom: no re-parse
+        return response
+
+    def _validate_for(self, org: str, rule: Rule) -> None:
+        """Check the rule against the org's fields (NOT_FOUND for an unknown org)."""
+        schema_of = getattr(self.service, "schema", None)
+        if schema_of is None:  # no schema accessor: counting validates the same way
+            self.service.count(org, rule, int(time.time()))
+            return
+        validate(rule, schema_of(org), self.limits)

@@ -1,0 +1,357 @@
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class Logic(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    LOGIC_UNSPECIFIED: _ClassVar[Logic]
+    LOGIC_ALL: _ClassVar[Logic]
+    LOGIC_ANY: _ClassVar[Logic]
+    LOGIC_NOT: _ClassVar[Logic]
+LOGIC_UNSPECIFIED: Logic
+LOGIC_ALL: Logic
+LOGIC_ANY: Logic
+LOGIC_NOT: Logic
+
+class Rule(_message.Message):
+    __slots__ = ("json", "text", "node")
+    JSON_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    NODE_FIELD_NUMBER: _ClassVar[int]
+    json: str
+    text: str
+    node: RuleNode
+    def __init__(self, json: _Optional[str] = ..., text: _Optional[str] = ..., node: _Optional[_Union[RuleNode, _Mapping]] = ...) -> None: ...
+
+class RuleNode(_message.Message):
+    __slots__ = ("logic", "condition", "has_deals", "event", "segment", "children")
+    LOGIC_FIELD_NUMBER: _ClassVar[int]
+    CONDITION_FIELD_NUMBER: _ClassVar[int]
+    HAS_DEALS_FIELD_NUMBER: _ClassVar[int]
+    EVENT_FIELD_NUMBER: _ClassVar[int]
+    SEGMENT_FIELD_NUMBER: _ClassVar[int]
+    CHILDREN_FIELD_NUMBER: _ClassVar[int]
+    logic: Logic
+    condition: Condition
+    has_deals: HasDeals
+    event: EventRule
+    segment: SegmentRef
+    children: _containers.RepeatedCompositeFieldContainer[RuleNode]
+    def __init__(self, logic: _Optional[_Union[Logic, str]] = ..., condition: _Optional[_Union[Condition, _Mapping]] = ..., has_deals: _Optional[_Union[HasDeals, _Mapping]] = ..., event: _Optional[_Union[EventRule, _Mapping]] = ..., segment: _Optional[_Union[SegmentRef, _Mapping]] = ..., children: _Optional[_Iterable[_Union[RuleNode, _Mapping]]] = ...) -> None: ...
+
+class Condition(_message.Message):
+    __slots__ = ("field", "op", "value")
+    FIELD_FIELD_NUMBER: _ClassVar[int]
+    OP_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    field: str
+    op: str
+    value: Value
+    def __init__(self, field: _Optional[str] = ..., op: _Optional[str] = ..., value: _Optional[_Union[Value, _Mapping]] = ...) -> None: ...
+
+class Value(_message.Message):
+    __slots__ = ("string_value", "int_value", "bool_value", "list_value")
+    STRING_VALUE_FIELD_NUMBER: _ClassVar[int]
+    INT_VALUE_FIELD_NUMBER: _ClassVar[int]
+    BOOL_VALUE_FIELD_NUMBER: _ClassVar[int]
+    LIST_VALUE_FIELD_NUMBER: _ClassVar[int]
+    string_value: str
+    int_value: int
+    bool_value: bool
+    list_value: ValueList
+    def __init__(self, string_value: _Optional[str] = ..., int_value: _Optional[int] = ..., bool_value: _Optional[bool] = ..., list_value: _Optional[_Union[ValueList, _Mapping]] = ...) -> None: ...
+
+class ValueList(_message.Message):
+    __slots__ = ("values",)
+    VALUES_FIELD_NUMBER: _ClassVar[int]
+    values: _containers.RepeatedCompositeFieldContainer[Scalar]
+    def __init__(self, values: _Optional[_Iterable[_Union[Scalar, _Mapping]]] = ...) -> None: ...
+
+class Scalar(_message.Message):
+    __slots__ = ("string_value", "int_value", "bool_value")
+    STRING_VALUE_FIELD_NUMBER: _ClassVar[int]
+    INT_VALUE_FIELD_NUMBER: _ClassVar[int]
+    BOOL_VALUE_FIELD_NUMBER: _ClassVar[int]
+    string_value: str
+    int_value: int
+    bool_value: bool
+    def __init__(self, string_value: _Optional[str] = ..., int_value: _Optional[int] = ..., bool_value: _Optional[bool] = ...) -> None: ...
+
+class Cmp(_message.Message):
+    __slots__ = ("gte", "gt", "lte", "lt", "eq")
+    GTE_FIELD_NUMBER: _ClassVar[int]
+    GT_FIELD_NUMBER: _ClassVar[int]
+    LTE_FIELD_NUMBER: _ClassVar[int]
+    LT_FIELD_NUMBER: _ClassVar[int]
+    EQ_FIELD_NUMBER: _ClassVar[int]
+    gte: int
+    gt: int
+    lte: int
+    lt: int
+    eq: int
+    def __init__(self, gte: _Optional[int] = ..., gt: _Optional[int] = ..., lte: _Optional[int] = ..., lt: _Optional[int] = ..., eq: _Optional[int] = ...) -> None: ...
+
+class HasDeals(_message.Message):
+    __slots__ = ("where", "count")
+    WHERE_FIELD_NUMBER: _ClassVar[int]
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    where: RuleNode
+    count: Cmp
+    def __init__(self, where: _Optional[_Union[RuleNode, _Mapping]] = ..., count: _Optional[_Union[Cmp, _Mapping]] = ...) -> None: ...
+
+class EventRule(_message.Message):
+    __slots__ = ("type", "campaign", "within", "count")
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    CAMPAIGN_FIELD_NUMBER: _ClassVar[int]
+    WITHIN_FIELD_NUMBER: _ClassVar[int]
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    type: str
+    campaign: CampaignSelector
+    within: Window
+    count: Cmp
+    def __init__(self, type: _Optional[str] = ..., campaign: _Optional[_Union[CampaignSelector, _Mapping]] = ..., within: _Optional[_Union[Window, _Mapping]] = ..., count: _Optional[_Union[Cmp, _Mapping]] = ...) -> None: ...
+
+class CampaignSelector(_message.Message):
+    __slots__ = ("id", "ids", "last")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    IDS_FIELD_NUMBER: _ClassVar[int]
+    LAST_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    ids: CampaignIds
+    last: CampaignLast
+    def __init__(self, id: _Optional[str] = ..., ids: _Optional[_Union[CampaignIds, _Mapping]] = ..., last: _Optional[_Union[CampaignLast, _Mapping]] = ...) -> None: ...
+
+class CampaignIds(_message.Message):
+    __slots__ = ("ids",)
+    IDS_FIELD_NUMBER: _ClassVar[int]
+    ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class CampaignLast(_message.Message):
+    __slots__ = ("n", "match")
+    N_FIELD_NUMBER: _ClassVar[int]
+    MATCH_FIELD_NUMBER: _ClassVar[int]
+    n: int
+    match: str
+    def __init__(self, n: _Optional[int] = ..., match: _Optional[str] = ...) -> None: ...
+
+class Window(_message.Message):
+    __slots__ = ("last", "since", "between")
+    LAST_FIELD_NUMBER: _ClassVar[int]
+    SINCE_FIELD_NUMBER: _ClassVar[int]
+    BETWEEN_FIELD_NUMBER: _ClassVar[int]
+    last: str
+    since: str
+    between: TimeRange
+    def __init__(self, last: _Optional[str] = ..., since: _Optional[str] = ..., between: _Optional[_Union[TimeRange, _Mapping]] = ...) -> None: ...
+
+class TimeRange(_message.Message):
+    __slots__ = ("start", "end")
+    START_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
+    start: str
+    end: str
+    def __init__(self, start: _Optional[str] = ..., end: _Optional[str] = ...) -> None: ...
+
+class SegmentRef(_message.Message):
+    __slots__ = ("segment", "ever")
+    SEGMENT_FIELD_NUMBER: _ClassVar[int]
+    EVER_FIELD_NUMBER: _ClassVar[int]
+    segment: str
+    ever: bool
+    def __init__(self, segment: _Optional[str] = ..., ever: _Optional[bool] = ...) -> None: ...
+
+class CountRequest(_message.Message):
+    __slots__ = ("org", "rule", "now")
+    ORG_FIELD_NUMBER: _ClassVar[int]
+    RULE_FIELD_NUMBER: _ClassVar[int]
+    NOW_FIELD_NUMBER: _ClassVar[int]
+    org: str
+    rule: Rule
+    now: str
+    def __init__(self, org: _Optional[str] = ..., rule: _Optional[_Union[Rule, _Mapping]] = ..., now: _Optional[str] = ...) -> None: ...
+
+class CountResponse(_message.Message):
+    __slots__ = ("count", "eval_micros")
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    EVAL_MICROS_FIELD_NUMBER: _ClassVar[int]
+    count: int
+    eval_micros: int
+    def __init__(self, count: _Optional[int] = ..., eval_micros: _Optional[int] = ...) -> None: ...
+
+class PreviewRequest(_message.Message):
+    __slots__ = ("org", "rule", "now", "limit")
+    ORG_FIELD_NUMBER: _ClassVar[int]
+    RULE_FIELD_NUMBER: _ClassVar[int]
+    NOW_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    org: str
+    rule: Rule
+    now: str
+    limit: int
+    def __init__(self, org: _Optional[str] = ..., rule: _Optional[_Union[Rule, _Mapping]] = ..., now: _Optional[str] = ..., limit: _Optional[int] = ...) -> None: ...
+
+class Member(_message.Message):
+    __slots__ = ("id", "name", "email", "company")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    EMAIL_FIELD_NUMBER: _ClassVar[int]
+    COMPANY_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    name: str
+    email: str
+    company: str
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., email: _Optional[str] = ..., company: _Optional[str] = ...) -> None: ...
+
+class PreviewResponse(_message.Message):
+    __slots__ = ("count", "members", "eval_micros")
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    MEMBERS_FIELD_NUMBER: _ClassVar[int]
+    EVAL_MICROS_FIELD_NUMBER: _ClassVar[int]
+    count: int
+    members: _containers.RepeatedCompositeFieldContainer[Member]
+    eval_micros: int
+    def __init__(self, count: _Optional[int] = ..., members: _Optional[_Iterable[_Union[Member, _Mapping]]] = ..., eval_micros: _Optional[int] = ...) -> None: ...
+
+class ResolveRequest(_message.Message):
+    __slots__ = ("org", "rule", "now", "packed")
+    ORG_FIELD_NUMBER: _ClassVar[int]
+    RULE_FIELD_NUMBER: _ClassVar[int]
+    NOW_FIELD_NUMBER: _ClassVar[int]
+    PACKED_FIELD_NUMBER: _ClassVar[int]
+    org: str
+    rule: Rule
+    now: str
+    packed: bool
+    def __init__(self, org: _Optional[str] = ..., rule: _Optional[_Union[Rule, _Mapping]] = ..., now: _Optional[str] = ..., packed: _Optional[bool] = ...) -> None: ...
+
+class ResolveChunk(_message.Message):
+    __slots__ = ("ids", "ids_packed", "total", "eval_micros")
+    IDS_FIELD_NUMBER: _ClassVar[int]
+    IDS_PACKED_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    EVAL_MICROS_FIELD_NUMBER: _ClassVar[int]
+    ids: _containers.RepeatedScalarFieldContainer[str]
+    ids_packed: bytes
+    total: int
+    eval_micros: int
+    def __init__(self, ids: _Optional[_Iterable[str]] = ..., ids_packed: _Optional[bytes] = ..., total: _Optional[int] = ..., eval_micros: _Optional[int] = ...) -> None: ...
+
+class ListMembersRequest(_message.Message):
+    __slots__ = ("org", "rule", "now", "cursor", "page_size")
+    ORG_FIELD_NUMBER: _ClassVar[int]
+    RULE_FIELD_NUMBER: _ClassVar[int]
+    NOW_FIELD_NUMBER: _ClassVar[int]
+    CURSOR_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    org: str
+    rule: Rule
+    now: str
+    cursor: str
+    page_size: int
+    def __init__(self, org: _Optional[str] = ..., rule: _Optional[_Union[Rule, _Mapping]] = ..., now: _Optional[str] = ..., cursor: _Optional[str] = ..., page_size: _Optional[int] = ...) -> None: ...
+
+class ListMembersResponse(_message.Message):
+    __slots__ = ("ids", "next_cursor", "eval_micros")
+    IDS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_CURSOR_FIELD_NUMBER: _ClassVar[int]
+    EVAL_MICROS_FIELD_NUMBER: _ClassVar[int]
+    ids: _containers.RepeatedScalarFieldContainer[str]
+    next_cursor: str
+    eval_micros: int
+    def __init__(self, ids: _Optional[_Iterable[str]] = ..., next_cursor: _Optional[str] = ..., eval_micros: _Optional[int] = ...) -> None: ...
+
+class IngestRequest(_message.Message):
+    __slots__ = ("org", "file", "record", "schema")
+    ORG_FIELD_NUMBER: _ClassVar[int]
+    FILE_FIELD_NUMBER: _ClassVar[int]
+    RECORD_FIELD_NUMBER: _ClassVar[int]
+    SCHEMA_FIELD_NUMBER: _ClassVar[int]
+    org: str
+    file: FileChunk
+    record: Record
+    schema: SchemaDeclaration
+    def __init__(self, org: _Optional[str] = ..., file: _Optional[_Union[FileChunk, _Mapping]] = ..., record: _Optional[_Union[Record, _Mapping]] = ..., schema: _Optional[_Union[SchemaDeclaration, _Mapping]] = ...) -> None: ...
+
+class FileChunk(_message.Message):
+    __slots__ = ("kind", "name", "format", "data")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    FORMAT_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    kind: str
+    name: str
+    format: str
+    data: bytes
+    def __init__(self, kind: _Optional[str] = ..., name: _Optional[str] = ..., format: _Optional[str] = ..., data: _Optional[bytes] = ...) -> None: ...
+
+class Record(_message.Message):
+    __slots__ = ("kind", "op", "json")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    OP_FIELD_NUMBER: _ClassVar[int]
+    JSON_FIELD_NUMBER: _ClassVar[int]
+    kind: str
+    op: str
+    json: str
+    def __init__(self, kind: _Optional[str] = ..., op: _Optional[str] = ..., json: _Optional[str] = ...) -> None: ...
+
+class SchemaDeclaration(_message.Message):
+    __slots__ = ("custom_fields",)
+    class CustomFieldsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    CUSTOM_FIELDS_FIELD_NUMBER: _ClassVar[int]
+    custom_fields: _containers.ScalarMap[str, str]
+    def __init__(self, custom_fields: _Optional[_Mapping[str, str]] = ...) -> None: ...
+
+class KindCounts(_message.Message):
+    __slots__ = ("upserted", "patched", "deleted")
+    UPSERTED_FIELD_NUMBER: _ClassVar[int]
+    PATCHED_FIELD_NUMBER: _ClassVar[int]
+    DELETED_FIELD_NUMBER: _ClassVar[int]
+    upserted: int
+    patched: int
+    deleted: int
+    def __init__(self, upserted: _Optional[int] = ..., patched: _Optional[int] = ..., deleted: _Optional[int] = ...) -> None: ...
+
+class IngestResponse(_message.Message):
+    __slots__ = ("applied", "seconds")
+    class AppliedEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: KindCounts
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[KindCounts, _Mapping]] = ...) -> None: ...
+    APPLIED_FIELD_NUMBER: _ClassVar[int]
+    SECONDS_FIELD_NUMBER: _ClassVar[int]
+    applied: _containers.MessageMap[str, KindCounts]
+    seconds: float
+    def __init__(self, applied: _Optional[_Mapping[str, KindCounts]] = ..., seconds: _Optional[float] = ...) -> None: ...
+
+class ParseRuleRequest(_message.Message):
+    __slots__ = ("rule", "org")
+    RULE_FIELD_NUMBER: _ClassVar[int]
+    ORG_FIELD_NUMBER: _ClassVar[int]
+    rule: Rule
+    org: str
+    def __init__(self, rule: _Optional[_Union[Rule, _Mapping]] = ..., org: _Optional[str] = ...) -> None: ...
+
+class ParseRuleResponse(_message.Message):
+    __slots__ = ("json", "text", "node")
+    JSON_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    NODE_FIELD_NUMBER: _ClassVar[int]
+    json: str
+    text: str
+    node: RuleNode
+    def __init__(self, json: _Optional[str] = ..., text: _Optional[str] = ..., node: _Optional[_Union[RuleNode, _Mapping]] = ...) -> None: ...
