@@ -29,7 +29,7 @@ _U32 = struct.Struct(">I")
 _ORG_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 DEFAULT_MAP_SIZE = 1 << 40  # sparse on Linux; the file grows with the data
-DB_NAMES = ("meta", "bm", "ids", "cols", "rec", "txt")
+DB_NAMES = ("meta", "bm", "ids", "cols", "rec", "txt", "seg", "log")
 
 GEN_KEY = b"gen"
 SCHEMA_KEY = b"schema"
