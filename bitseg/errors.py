@@ -29,6 +29,12 @@ class NotFound(BitsegError):
     status = "NOT_FOUND"
 
 
+class AlreadyExists(BitsegError):
+    """A create that would duplicate something unique, such as a segment name."""
+
+    status = "ALREADY_EXISTS"
+
+
 class FailedPrecondition(BitsegError):
     """The operation is valid but the current state forbids it."""
 

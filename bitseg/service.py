@@ -14,7 +14,7 @@ import shutil
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,8 +25,13 @@ from bitseg.engine.bsi import AnyBitMap
 from bitseg.errors import InvalidArgument, NotFound
 from bitseg.rules import normalise, validate
 from bitseg.rules.limits import Limits
-from bitseg.rules.model import Rule
+from bitseg.rules.model import Rule, SegmentRef
 from bitseg.schema import OrgSchema
+from bitseg.segments.catalog import Catalog
+from bitseg.segments.csvexport import CsvExport
+from bitseg.segments.expand import expanded_limits, has_references
+from bitseg.segments.membership import MemberChange
+from bitseg.segments.ops import SegmentOps, SegmentView
 from bitseg.store import OrgStore, open_store
 from bitseg.store.keys import COMPANY, CONTACT
 from bitseg.store.orgstore import check_org_name
@@ -130,16 +135,22 @@ class Service:
         schema = view.schema
         validate(rule, schema, self.limits)
         clock = int(time.time()) if now is None else now
-        return plan(normalise(rule, schema, clock, self.limits))
+        limits = self.limits
+        if has_references(rule):  # segment references: resolved, dynamic ones inlined
+            rule = SegmentOps(view.store, limits).expander(view.txn, schema).expand(rule)
+            limits = expanded_limits(limits)
+        return plan(normalise(rule, schema, clock, limits))
 
     def count(self, org: str, rule: Rule, now: int | None = None) -> tuple[int, float]:
         started = time.perf_counter()
         with self._view(org) as view:
-            n = Executor(view).count(self._plan(view, rule, now))
+            clock = int(time.time()) if now is None else now
+            n = Executor(view, now=clock).count(self._plan(view, rule, clock))
         return n, time.perf_counter() - started
 
     def _members(self, view: ReadView, rule: Rule, now: int | None) -> AnyBitMap:
-        return Executor(view).members(self._plan(view, rule, now))
+        clock = int(time.time()) if now is None else now
+        return Executor(view, now=clock).members(self._plan(view, rule, clock))
 
     def preview(
         self, org: str, rule: Rule, limit: int = 10, now: int | None = None
@@ -203,6 +214,85 @@ class Service:
             ids = view.external_ids(CONTACT, cols)
         next_cursor = _encode_cursor(cols[-1] + 1) if more else ""
         return ids, next_cursor, time.perf_counter() - started
+
+    def export_csv(
+        self, org: str, rule: Rule, now: int | None = None, rows_per_chunk: int = 10_000
+    ) -> tuple[CsvExport, float]:
+        """The members of `rule` as CSV chunks, all read from one snapshot (close when done)."""
+        started = time.perf_counter()
+        store = self._store(org)
+        stack = ExitStack()
+        try:
+            txn = stack.enter_context(store.read())
+            view = ReadView(store, txn)
+            export = CsvExport(stack, view, self._members(view, rule, now), rows_per_chunk)
+        except BaseException:
+            stack.close()
+            raise
+        return export, time.perf_counter() - started
+
+    # -- segments (reads inline; writes on the writer thread, like ingest) ----------------
+    def _segments(self, org: str) -> SegmentOps:
+        return SegmentOps(self._store(org), self.limits)
+
+    def create_segment(
+        self,
+        org: str,
+        name: str,
+        rule: Rule | None = None,
+        members: list[str] | None = None,
+        description: str = "",
+    ) -> tuple[SegmentView, MemberChange | None]:
+        """A dynamic segment (`rule`) or a static one (`members`, or neither: empty)."""
+        return self._segments(org).create(name, description, rule, members)
+
+    def get_segment(self, org: str, segment: str) -> SegmentView:
+        """A segment by id or name (NotFound if none)."""
+        return self._segments(org).get(segment)
+
+    def list_segments(self, org: str, include_archived: bool = False) -> list[SegmentView]:
+        return self._segments(org).list(include_archived)
+
+    def update_segment(
+        self,
+        org: str,
+        segment: str,
+        name: str | None = None,
+        description: str | None = None,
+        rule: Rule | None = None,
+    ) -> SegmentView:
+        return self._segments(org).update(segment, name, description, rule)
+
+    def duplicate_segment(self, org: str, segment: str, name: str | None = None) -> SegmentView:
+        return self._segments(org).duplicate(segment, name)
+
+    def archive_segment(self, org: str, segment: str, archived: bool = True) -> SegmentView:
+        return self._segments(org).set_archived(segment, archived)
+
+    def delete_segment(self, org: str, segment: str) -> None:
+        self._segments(org).delete(segment)
+
+    def add_members(self, org: str, segment: str, ids: list[str]) -> MemberChange:
+        return self._segments(org).change_members(segment, ids, remove=False)
+
+    def remove_members(self, org: str, segment: str, ids: list[str]) -> MemberChange:
+        return self._segments(org).change_members(segment, ids, remove=True)
+
+    def upsert_segments_by_name(self, org: str, names: list[str]) -> list[tuple[str, bool]]:
+        """(id, created) per name in input order; missing ones become empty static segments."""
+        return self._segments(org).upsert_by_name(names)
+
+    def export_to_list(
+        self, org: str, segment: str, name: str | None = None, now: int | None = None
+    ) -> tuple[SegmentView, int]:
+        """A new static segment holding `segment`'s members as of now, and their number."""
+        store = self._store(org)
+        with store.read() as txn:
+            view = ReadView(store, txn)
+            source = Catalog(store, txn).get(segment)
+            members = self._members(view, SegmentRef(source.id), now)
+        created = SegmentOps(store, self.limits).create_list(source, members, name, now)
+        return created, len(members)
 
     # -- writes ----------------------------------------------------------------------------
     def ingest(

@@ -14,13 +14,12 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from bitseg.errors import InvalidArgument, RecordError
-from bitseg.schema import CUSTOM_TYPES, FieldType, OrgSchema
+from bitseg.schema import CAMPAIGN_FIELDS, CUSTOM_TYPES, DEAL_FIELDS, FieldType, OrgSchema
 from indexer import records as rec
 from indexer.sources import RawRecord, read_csv, read_jsonl
 
 KINDS = ("contacts", "companies", "deals", "campaigns", "events")
-SUPPORTED_KINDS = ("contacts", "companies")
-APPLY_ORDER = ("companies", "contacts")
+APPLY_ORDER = ("companies", "campaigns", "contacts", "deals", "events")
 CHUNK = 50_000
 
 
@@ -29,6 +28,19 @@ class Operation:
     op: rec.Op
     id: str
     fields: rec.Fields  # typed; in a patch, None means "remove this field"
+
+
+@dataclass
+class EventChunk:
+    """Events, column-wise: append-only, no ids."""
+
+    contact_ids: list[str]
+    types: list[str]
+    times: list[int]
+    campaigns: list[str | None]
+
+    def __len__(self) -> int:
+        return len(self.types)
 
 
 @dataclass(frozen=True)
@@ -80,9 +92,12 @@ def iter_chunks(
     files: list[FileInput],
     records: list[tuple[str, str, Mapping[str, object]]],
     chunk: int = CHUNK,
-) -> Iterator[tuple[str, list[Operation]]]:
+) -> Iterator[tuple[str, list[Operation] | EventChunk]]:
     """(kind, operations) chunks in apply order; raises RecordError at the first bad record."""
     for kind in APPLY_ORDER:
+        if kind == "events":
+            yield from _event_chunks(files, records, chunk)
+            continue
         coercers = rec.Coercers(_type_of(kind, schema), "company." if kind == "companies" else "")
         ops: list[Operation] = []
         for f in files:
@@ -114,14 +129,47 @@ def iter_chunks(
 def _check_kind(kind: str, source: str) -> None:
     if kind not in KINDS:
         raise InvalidArgument(f'{source}: unknown record kind "{kind}" (use {", ".join(KINDS)})')
-    if kind not in SUPPORTED_KINDS:
-        raise InvalidArgument(
-            f"{source}: {kind} are not indexed by this version yet (contacts and companies are)"
-        )
 
 
 def _type_of(kind: str, schema: OrgSchema) -> Callable[[str], FieldType | None]:
-    return rec.contact_type(schema) if kind == "contacts" else rec.company_type
+    if kind == "contacts":
+        return rec.contact_type(schema)
+    return {
+        "companies": rec.company_type,
+        "deals": DEAL_FIELDS.get,
+        "campaigns": CAMPAIGN_FIELDS.get,
+    }[kind]
+
+
+def _event_chunks(
+    files: list[FileInput], records: list[tuple[str, str, Mapping[str, object]]], chunk: int
+) -> Iterator[tuple[str, EventChunk]]:
+    out = EventChunk([], [], [], [])
+    sources: list[Iterator[tuple[int, Mapping[str, object]]]] = []
+    names: list[str] = []
+    for f in files:
+        if f.kind == "events":
+            sources.append(read_jsonl(f.data, f.name))
+            names.append(f.name)
+    sources.append(
+        (i, raw) for i, (kind, _, raw) in enumerate(records, start=1) if kind == "events"
+    )
+    names.append("records")
+    for name, rows in zip(names, sources, strict=True):
+        for line, raw in rows:
+            try:
+                contact_id, event_type, at, campaign = rec.event_fields(raw)
+            except ValueError as exc:
+                raise RecordError(name, line, str(exc)) from None
+            out.contact_ids.append(contact_id)
+            out.types.append(event_type)
+            out.times.append(at)
+            out.campaigns.append(campaign)
+            if len(out) >= chunk:
+                yield "events", out
+                out = EventChunk([], [], [], [])
+    if len(out):
+        yield "events", out
 
 
 def _operation(

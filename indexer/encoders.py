@@ -8,10 +8,12 @@ Text is indexed as the set of trigrams of "\\x02" + lower(value) + "\\x03".
 
 from __future__ import annotations
 
+from array import array
 from collections import defaultdict
 from collections.abc import Sequence
 
 import numpy as np
+from pyroaring import BitMap
 
 from bitseg.schema import FieldType
 from bitseg.store import keys
@@ -19,6 +21,11 @@ from bitseg.store import keys
 Postings = dict[bytes, np.ndarray]
 _EMPTY = np.zeros(0, dtype=np.uint32)
 _GRAM_WIDTH = 48  # longer strings are gram-split in Python; numpy handles the bulk
+
+
+def bitmap_of(cols: np.ndarray) -> BitMap:
+    """A BitMap of a numpy column array (through array.array: the fast constructor path)."""
+    return BitMap(array("I", cols.astype(np.uint32, copy=False).tobytes()))
 
 
 def encode(kind: FieldType, cols: np.ndarray, values: Sequence[object]) -> Postings:

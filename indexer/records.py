@@ -33,13 +33,13 @@ _NESTED = ("fit_score", "custom")
 _META_KEYS = frozenset({"id", "op", "deleted"})
 
 
-def record_id(raw: Mapping[str, object]) -> str:
-    value = raw.get("id")
+def record_id(raw: Mapping[str, object], key: str = "id") -> str:
+    value = raw.get(key)
     if isinstance(value, bool) or value is None:
-        raise ValueError("id: missing" if value is None else f"id: expected a string, got {value}")
+        raise ValueError(f"{key}: missing" if value is None else f"{key}: expected a string")
     if isinstance(value, int):
         if value < 0:
-            raise ValueError(f"id: expected a string or a non-negative integer, got {value}")
+            raise ValueError(f"{key}: expected a string or a non-negative integer, got {value}")
         return str(value)
     if (
         not isinstance(value, str)
@@ -50,8 +50,8 @@ def record_id(raw: Mapping[str, object]) -> str:
         or len(value.encode()) > 400
     ):
         raise ValueError(
-            f"id: expected a non-empty string of at most 400 bytes without NUL or line breaks,"
-            f" got {value!r}"
+            f"{key}: expected a non-empty string of at most 400 bytes without NUL or line breaks,"
+            f" got {_show(value)}"
         )
     return value
 
@@ -195,6 +195,31 @@ def coerce(name: str, kind: FieldType, value: object, rule_prefix: str = "") -> 
             raise ValueError(f"{name}: expected true or false, got {_show(value)}")
         return value
     raise ValueError(f"{name}: unsupported type {kind}")
+
+
+_EVENT_KEYS = frozenset({"contact_id", "type", "at", "campaign_id", "id"})
+
+
+def event_fields(raw: Mapping[str, object]) -> tuple[str, str, int, str | None]:
+    """(contact id, type, epoch seconds, campaign id or None) of one event record."""
+    unknown = sorted(set(raw) - _EVENT_KEYS)
+    if unknown:
+        raise ValueError(
+            f'unknown field "{unknown[0]}" (events have contact_id, type, at, campaign_id)'
+        )
+    contact_id = record_id(raw, "contact_id")
+    event_type = raw.get("type")
+    if not isinstance(event_type, str) or not event_type.strip():
+        raise ValueError(f"type: expected a non-empty string, got {_show(event_type)}")
+    if "\x00" in event_type or "\x1f" in event_type or len(event_type.encode()) > 128:
+        raise ValueError("type: at most 128 bytes, no control characters")
+    if raw.get("at") is None:
+        raise ValueError("at: missing")
+    at = coerce("at", FieldType.TIME, raw["at"])
+    campaign = raw.get("campaign_id")
+    if campaign is not None:
+        campaign = coerce("campaign_id", FieldType.KEYWORD, campaign)
+    return contact_id, event_type.strip(), int(at), campaign  # type: ignore[arg-type,return-value]
 
 
 def derive_contact(fields: Fields) -> Fields:

@@ -9,7 +9,6 @@ query time. Only the touched (field, slot, shard) bitmaps are rewritten.
 
 from __future__ import annotations
 
-from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 
@@ -19,19 +18,16 @@ import orjson
 from pyroaring import BitMap
 
 from bitseg.errors import InvalidArgument
-from bitseg.schema import COMPANY_FIELDS, FieldType, OrgSchema
+from bitseg.schema import COMPANY_FIELDS, DEAL_FIELDS, FieldType, OrgSchema
 from bitseg.store import keys
 from bitseg.store.orgstore import OrgStore, depth_key, next_col_key
 from indexer import records as rec
+from indexer.activity import ActivityWriter, count_field_kind
 from indexer.batch import Operation
-from indexer.encoders import bsi_depth, encode
+from indexer.counts import CountIncrements
+from indexer.diffs import FieldDiffs
+from indexer.encoders import bitmap_of, bsi_depth, encode
 from indexer.idmap import IdMap
-
-
-def bitmap_of(cols: np.ndarray) -> BitMap:
-    """A BitMap of a numpy column array (through array.array: the fast constructor path)."""
-    return BitMap(array("I", cols.astype(np.uint32, copy=False).tobytes()))
-
 
 Fields = dict[str, object]
 _U64 = 8
@@ -65,7 +61,7 @@ class Writer:
         self.store = store
 
     def apply(
-        self, schema: OrgSchema, chunks: Iterable[tuple[str, list[Operation]]]
+        self, schema: OrgSchema, chunks: Iterable[tuple[str, object]]
     ) -> dict[str, dict[str, int]]:
         """Apply every chunk in one write transaction; any exception aborts all of it."""
         with self.store.write() as txn:
@@ -73,17 +69,23 @@ class Writer:
             run = _BatchRun(self.store, txn, schema)
             for kind, ops in chunks:
                 if kind == "companies":
-                    run.companies(ops)
+                    run.companies(ops)  # type: ignore[arg-type]
                 elif kind == "contacts":
-                    run.contacts(ops)
+                    run.contacts(ops)  # type: ignore[arg-type]
+                elif kind == "campaigns":
+                    run.campaigns(ops)  # type: ignore[arg-type]
+                elif kind == "deals":
+                    run.deals(ops)  # type: ignore[arg-type]
+                elif kind == "events":
+                    run.events(ops)  # type: ignore[arg-type]
                 else:
-                    raise InvalidArgument(f"{kind} are not indexed by this version yet")
+                    raise InvalidArgument(f"unknown record kind {kind}")
                 run.flush(final=False)
             run.flush(final=True)
         return run.summary
 
 
-class _BatchRun:
+class _BatchRun(ActivityWriter):
     def __init__(self, store: OrgStore, txn: lmdb.Transaction, schema: OrgSchema) -> None:
         self.store = store
         self.txn = txn
@@ -94,6 +96,8 @@ class _BatchRun:
         self.text_puts: dict[bytes, bytes | None] = {}
         self.summary: dict[str, dict[str, int]] = {}
         self.projections: dict[str, Fields] = {}
+        self.counts = CountIncrements()
+        self.owners: dict[int, int] = {}
 
     def flush(self, final: bool) -> None:
         """Write what is pending. Bitmap changes are held across chunks (each rewrite of a
@@ -101,6 +105,8 @@ class _BatchRun:
         self._write_texts()
         self.ids.flush()
         self.text_puts = {}
+        self.write_owners()
+        self.apply_counts(force=final)
         if final or self.changes.pending > PENDING_POSTINGS:
             self._write_bitmaps()
             self.changes = SlotChanges()
@@ -111,7 +117,7 @@ class _BatchRun:
         self.flush(final=True)  # company_id bitmaps are read below: make them current
         self.projections.clear()
         before, after = self._collapse(keys.COMPANY, ops, "companies")
-        diffs = _FieldDiffs()
+        diffs = FieldDiffs()
         for ext_id, final in after.items():
             col = self.ids.col(keys.COMPANY, ext_id, create=final is not None)
             if col is None:
@@ -140,7 +146,7 @@ class _BatchRun:
                 companies[cid] = _projection(_company_fields(self._company_record(cid)))
             return companies[cid]
 
-        diffs = _FieldDiffs()
+        diffs = FieldDiffs()
         for ext_id, final in after.items():
             col = self.ids.col(keys.CONTACT, ext_id, create=final is not None)
             if col is None:
@@ -231,10 +237,9 @@ class _BatchRun:
         cols = {keys.LIVE: np.array([col], dtype=np.uint32)}
         self.changes.add(entity, "", cols, remove=was)
 
-    def _encode(self, entity: str, diffs: _FieldDiffs) -> None:
+    def _encode(self, entity: str, diffs: FieldDiffs) -> None:
         for name, (rm_cols, rm_vals, add_cols, add_vals) in diffs.by_field.items():
-            kind = self.schema.field_type(name)
-            assert kind is not None, name
+            kind = self._kind(entity, name)
             if rm_cols:
                 self.changes.add(entity, name, encode(kind, _u32(rm_cols), rm_vals), remove=True)
             if add_cols:
@@ -250,6 +255,16 @@ class _BatchRun:
                     self.text_puts[keys.text_key(entity, name, col)] = None
                 for col, value in zip(add_cols, add_vals, strict=True):
                     self.text_puts[keys.text_key(entity, name, col)] = str(value).lower().encode()
+
+    def _kind(self, entity: str, name: str) -> FieldType:
+        if entity == keys.DEAL:
+            kind = DEAL_FIELDS.get(name)
+        elif entity == keys.COMPANY:
+            kind = COMPANY_FIELDS.get(name)
+        else:
+            kind = count_field_kind(name) or self.schema.field_type(name)
+        assert kind is not None, (entity, name)
+        return kind
 
     def _write_bitmaps(self) -> None:
         db = self.store.db["bm"]
@@ -277,30 +292,6 @@ class _BatchRun:
                 self.txn.delete(key, db=db)
             else:
                 self.txn.put(key, value, db=db)
-
-
-class _FieldDiffs:
-    """Changed fields of many records, gathered per field as (cols, values) to remove / add."""
-
-    def __init__(self) -> None:
-        self.by_field: dict[str, tuple[list[int], list[object], list[int], list[object]]] = {}
-
-    def add(self, col: int, old: Fields, new: Fields) -> None:
-        by_field = self.by_field
-        for name, value in old.items():
-            if new.get(name) != value:
-                entry = by_field.get(name)
-                if entry is None:
-                    entry = by_field[name] = ([], [], [], [])
-                entry[0].append(col)
-                entry[1].append(value)
-        for name, value in new.items():
-            if not old or old.get(name) != value:
-                entry = by_field.get(name)
-                if entry is None:
-                    entry = by_field[name] = ([], [], [], [])
-                entry[2].append(col)
-                entry[3].append(value)
 
 
 def _effective(own: Fields | None, projection: Fields) -> Fields:

@@ -8,19 +8,41 @@ their sum and a member set their union. Evaluation per shard is a pure function 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from pyroaring import BitMap, FrozenBitMap
 
-from bitseg.engine.bsi import AnyBitMap
+from bitseg.engine import activity
+from bitseg.engine.bsi import AnyBitMap, bsi_range
 from bitseg.engine.leaves import EMPTY, evaluate_leaf
-from bitseg.engine.planner import And, Complement, Leaf, Or, Plan
+from bitseg.engine.planner import (
+    And,
+    Complement,
+    DealsLeaf,
+    EventLeaf,
+    Leaf,
+    Or,
+    Plan,
+    SegmentMembers,
+)
 from bitseg.engine.source import BitmapSource
-from bitseg.store.keys import CONTACT
+from bitseg.schema import DEAL_FIELDS, FieldType
+from bitseg.store.keys import CONTACT, DEAL, DEAL_COUNT_FIELD, EXISTS, SHARD_BITS, bit_slot
 
 
 class Executor:
-    def __init__(self, source: BitmapSource, entity: str = CONTACT) -> None:
+    def __init__(
+        self,
+        source: BitmapSource,
+        entity: str = CONTACT,
+        now: int = 0,
+        field_type: Callable[[str], FieldType | None] | None = None,
+    ) -> None:
         self.src = source
         self.entity = entity
+        self.now = now
+        self.field_type = field_type
+        self._memo: dict[int, tuple[Plan, object]] = {}  # per-query results of global leaves
 
     def count(self, plan: Plan) -> int:
         return sum(
@@ -36,7 +58,15 @@ class Executor:
 
     def evaluate(self, plan: Plan, shard: int) -> AnyBitMap:
         if isinstance(plan, Leaf):
-            return evaluate_leaf(self.src, self.entity, plan.cond, shard)
+            return evaluate_leaf(self.src, self.entity, plan.cond, shard, self.field_type)
+        if isinstance(plan, DealsLeaf):
+            return self._deals(plan, shard)
+        if isinstance(plan, EventLeaf):
+            groups = self._once(plan, lambda: activity.event_fields(self.src, plan.rule, self.now))
+            return activity.event_shard(self.src, groups, plan.rule.count, shard)  # type: ignore[arg-type]
+        if isinstance(plan, SegmentMembers):
+            stored = self.src.bitmap(self.entity, plan.field, plan.slot, shard)
+            return stored & self.src.live(self.entity, shard) if stored else EMPTY
         if isinstance(plan, Complement):
             return self.src.live(self.entity, shard) - self.evaluate(plan.child, shard)
         if isinstance(plan, Or):
@@ -46,6 +76,39 @@ class Executor:
                 return EMPTY
             return parts[0] if len(parts) == 1 else FrozenBitMap.union(*parts)
         return self._and(plan, shard, count_only=False)  # type: ignore[return-value]
+
+    def _once(self, plan: Plan, compute: Callable[[], object]) -> object:
+        """A per-query memo for leaves computed over all shards at once."""
+        hit = self._memo.get(id(plan))
+        if hit is None or hit[0] is not plan:
+            hit = (plan, compute())
+            self._memo[id(plan)] = hit
+        return hit[1]
+
+    def _deals(self, plan: DealsLeaf, shard: int) -> AnyBitMap:
+        lo, hi = activity.count_range(plan.count)
+        if lo > hi:
+            return EMPTY
+        if plan.where is None:
+            # Every deal counts: the contact-level `$deals` count BSI answers directly.
+            field = DEAL_COUNT_FIELD
+            # Deals may name contacts that are not (or no longer) live: count only live ones.
+            exists = self.src.bitmap(CONTACT, field, EXISTS, shard) & self.src.live(CONTACT, shard)
+            if lo <= 1 and hi == activity.INT_MAX:
+                return exists if lo == 1 else self.src.live(CONTACT, shard)
+            depth = self.src.bsi_depth(CONTACT, field)
+            slices = [self.src.bitmap(CONTACT, field, bit_slot(b), shard) for b in range(depth)]
+            part = bsi_range(exists, EMPTY, slices, max(lo, 1), hi) if hi >= 1 else BitMap()
+            return part | (self.src.live(CONTACT, shard) - exists) if lo <= 0 else part
+        where = plan.where
+
+        def contacts() -> AnyBitMap:
+            deals = Executor(self.src, DEAL, self.now, DEAL_FIELDS.get).members(where)
+            owners = activity.deal_owners(self.src, deals)
+            return activity.contacts_by_count(self.src, owners, lo, hi)
+
+        everywhere = self._once(plan, contacts)
+        return _shard_slice(everywhere, shard)  # type: ignore[arg-type]
 
     def _count_shard(self, plan: Plan, shard: int) -> int:
         if isinstance(plan, And):
@@ -80,3 +143,12 @@ class Executor:
             if not result:
                 return 0 if count_only else EMPTY
         return len(result) if count_only else result
+
+
+def _shard_slice(bitmap: AnyBitMap, shard: int) -> AnyBitMap:
+    """The part of a whole-org bitmap that falls in one shard's column range."""
+    lo = shard << SHARD_BITS
+    hi = (shard + 1) << SHARD_BITS
+    if not bitmap or (bitmap.min() >= lo and bitmap.max() < hi):
+        return bitmap
+    return bitmap & BitMap(range(lo, hi))

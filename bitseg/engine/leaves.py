@@ -8,6 +8,8 @@ answered from the gram bitmaps alone, with no check).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from pyroaring import BitMap, FrozenBitMap
 
 from bitseg.engine.bsi import AnyBitMap, bsi_range
@@ -20,8 +22,14 @@ from bitseg.store import keys
 EMPTY = FrozenBitMap()
 
 
-def evaluate_leaf(src: BitmapSource, entity: str, cond: Condition, shard: int) -> AnyBitMap:
-    kind = src.schema.field_type(cond.field)
+def evaluate_leaf(
+    src: BitmapSource,
+    entity: str,
+    cond: Condition,
+    shard: int,
+    field_type: Callable[[str], FieldType | None] | None = None,
+) -> AnyBitMap:
+    kind = (field_type or src.schema.field_type)(cond.field)
     if kind is None:
         raise InvalidArgument(f'field: unknown field "{cond.field}"')
     field, op, value = cond.field, cond.op, cond.value

@@ -12,12 +12,47 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bitseg.errors import InvalidArgument
-from bitseg.rules.model import AllOf, AnyOf, Condition, EventRule, HasDeals, Not, Rule, SegmentRef
+from bitseg.rules.model import (
+    AllOf,
+    AnyOf,
+    Cmp,
+    Condition,
+    EventRule,
+    HasDeals,
+    Not,
+    Rule,
+    SegmentRef,
+)
+from bitseg.segments.layout import MEMBER_SLOT, member_field
 
 
 @dataclass(frozen=True, slots=True)
 class Leaf:
     cond: Condition
+
+
+@dataclass(frozen=True, slots=True)
+class DealsLeaf:
+    """Contacts with a number of deals (matching `where`, all on the same deal) in `count`."""
+
+    where: Plan | None
+    count: Cmp | None
+
+
+@dataclass(frozen=True, slots=True)
+class EventLeaf:
+    """Contacts whose number of events of a type (campaigns, window) satisfies the count."""
+
+    rule: EventRule
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentMembers:
+    """The live members of a static segment: its member bitmap (see bitseg.segments.layout)."""
+
+    segment: str
+    field: str
+    slot: bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +73,7 @@ class Complement:
     child: Plan
 
 
-Plan = Leaf | And | Or | Complement
+Plan = Leaf | DealsLeaf | EventLeaf | SegmentMembers | And | Or | Complement
 
 
 def plan(rule: Rule) -> Plan:
@@ -74,13 +109,27 @@ def _group(node: AllOf | AnyOf, children: list[Plan]) -> Plan:
     return And(positive, negative)
 
 
-def _leaf(node: Rule) -> Leaf:
+def _leaf(node: Rule) -> Plan:
     if isinstance(node, Condition):
         return Leaf(node)
-    if isinstance(node, HasDeals | EventRule):
-        raise InvalidArgument(
-            "deal and event rules are not indexed by this version yet (contacts and companies are)"
-        )
+    if isinstance(node, HasDeals):
+        return DealsLeaf(plan(node.where) if node.where is not None else None, node.count)
+    if isinstance(node, EventRule):
+        return EventLeaf(node)
     if isinstance(node, SegmentRef):
-        raise InvalidArgument("segment references are not available in this version yet")
+        return _segment(node)
     raise InvalidArgument(f"not a normalised rule node: {type(node).__name__}")
+
+
+def _segment(ref: SegmentRef) -> Plan:
+    """A reference left after expansion (bitseg.segments.expand): a static segment, by id.
+
+    Dynamic references were replaced by their rules before normalisation; "ever" needs
+    the joined/left history that change detection keeps.
+    """
+    if ref.ever:
+        raise InvalidArgument(
+            '"ever in segment" ({"segment": S, "ever": true}) needs change detection '
+            "(issue 6), which this version does not have yet"
+        )
+    return SegmentMembers(ref.segment, member_field(ref.segment), MEMBER_SLOT)

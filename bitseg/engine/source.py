@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Protocol
 
+import numpy as np
 from pyroaring import FrozenBitMap
 
 from bitseg.schema import OrgSchema
@@ -27,3 +28,15 @@ class BitmapSource(Protocol):
     def vocabulary(self, entity: str, field: str, slot_kind: bytes) -> list[str]: ...
 
     def text_values(self, entity: str, field: str, cols: Iterable[int]) -> dict[int, str]: ...
+
+    def owner_array(self, deal_shard: int) -> np.ndarray:
+        """Owner contact column + 1 (0: none) of each deal column of a deal shard."""
+        ...
+
+    def campaigns(self) -> list[tuple[str, int | None]]:
+        """Every live campaign as (id, sent_at), ordered by sent_at then id."""
+        ...
+
+    def field_suffixes(self, entity: str, prefix: str) -> list[str]:
+        """The rest of every field name of `entity` that starts with `prefix`."""
+        ...

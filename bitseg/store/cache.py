@@ -1,4 +1,4 @@
-"""Deserialized bitmaps kept across queries, revalidated by version (not re-read).
+"""Deserialized bitmaps (and other versioned values) kept across queries, revalidated by version.
 
 Each stored bitmap value starts with an 8-byte version (the generation that wrote
 it). An entry checked at the current generation is used as is; after any write the
@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
 
 from pyroaring import FrozenBitMap
 
@@ -19,7 +21,7 @@ EMPTY = FrozenBitMap()
 class _Entry:
     __slots__ = ("version", "bitmap", "checked_gen", "nbytes")
 
-    def __init__(self, version: bytes, bitmap: FrozenBitMap, checked_gen: int, nbytes: int):
+    def __init__(self, version: bytes, bitmap: Any, checked_gen: int, nbytes: int):
         self.version = version
         self.bitmap = bitmap
         self.checked_gen = checked_gen
@@ -37,7 +39,9 @@ class BitmapCache:
         self.hits = 0
         self.misses = 0
 
-    def get(self, key: bytes, gen: int, fetch: object) -> FrozenBitMap:
+    def get(
+        self, key: bytes, gen: int, fetch: object, decode: Callable[[Any], Any] | None = None
+    ) -> Any:
         """The bitmap at `key` as of generation `gen`; `fetch(key)` reads its raw value."""
         entry = self._entries.get(key)
         if entry is not None and entry.checked_gen == gen:
@@ -52,7 +56,10 @@ class BitmapCache:
                 self.hits += 1
                 return entry.bitmap
             self.misses += 1
-            bitmap = FrozenBitMap.deserialize(raw[8:]) if raw is not None else EMPTY
+            if decode is not None:
+                bitmap = decode(raw[8:] if raw is not None else None)
+            else:
+                bitmap = FrozenBitMap.deserialize(raw[8:]) if raw is not None else EMPTY
             nbytes = len(raw) if raw is not None else 16
             old = self._entries.pop(key, None)
             if old is not None:

@@ -82,3 +82,34 @@ def pack_col(col: int) -> bytes:
 
 def unpack_col(data: bytes) -> int:
     return _COL.unpack(data)[0]
+
+
+# Derived contact-level fields (names start with "$", which no rule field can).
+DEAL_COUNT_FIELD = "$deals"  # BSI: number of live deals per contact
+OWNER_FIELD = "$owner"  # on deals: per deal shard, an array of owner contact column + 1
+OWNER_SLOT = b"o"
+EVENT_SEP = "\x1f"
+
+
+def event_field(event_type: str, campaign: str | None = None, day: int | None = None) -> str:
+    """The contact-level count BSI of events of one type, optionally per campaign and day.
+
+    `$ev<US>type<US>all`, `$ev<US>type<US>d<day>`, `$ev<US>type<US>c<campaign>`,
+    `$ev<US>type<US>c<campaign><US>d<day>` (US = \\x1f; days are UTC day numbers).
+    """
+    parts = ["$ev", event_type]
+    if campaign is not None:
+        parts.append("c" + campaign)
+    if day is not None:
+        parts.append(f"d{day}")
+    elif campaign is None:
+        parts.append("all")
+    return EVENT_SEP.join(parts)
+
+
+def event_day_prefix(event_type: str, campaign: str | None = None) -> str:
+    """The field-name prefix shared by the per-day fields of a type (and campaign)."""
+    parts = ["$ev", event_type]
+    if campaign is not None:
+        parts.append("c" + campaign)
+    return EVENT_SEP.join(parts) + EVENT_SEP + "d"

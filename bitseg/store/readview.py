@@ -74,6 +74,47 @@ class ReadView:
         self.store.vocab_cache[memo_key] = (self.gen, values)
         return values
 
+    def owner_array(self, deal_shard: int) -> np.ndarray:
+        key = keys.bitmap_key(keys.DEAL, keys.OWNER_FIELD, keys.OWNER_SLOT, deal_shard)
+        return self.store.cache.get(key, self.gen, self._fetch, decode=_owner_array)
+
+    def campaigns(self) -> list[tuple[str, int | None]]:
+        cached = self.store.vocab_cache.get(("m", "", b"campaigns"))
+        if cached is not None and cached[0] == self.gen:
+            return cached[1]  # type: ignore[return-value]
+        prefix = keys.CAMPAIGN.encode()
+        found: list[tuple[str, int | None]] = []
+        cursor = self.txn.cursor(db=self.store.db["rec"])
+        if cursor.set_range(prefix):
+            for key, value in cursor.iternext():
+                if not bytes(key).startswith(prefix) or len(key) != len(prefix) + 4:
+                    break
+                record = orjson.loads(bytes(value))
+                sent_at = record.get("sent_at")
+                found.append((record["id"], sent_at if isinstance(sent_at, int) else None))
+        found.sort(key=lambda c: (c[1] if c[1] is not None else -(2**62), c[0]))
+        self.store.vocab_cache[("m", "", b"campaigns")] = (self.gen, found)  # type: ignore[assignment]
+        return found
+
+    def field_suffixes(self, entity: str, prefix: str) -> list[str]:
+        memo_key = (entity, prefix, b"fields")
+        cached = self.store.vocab_cache.get(memo_key)
+        if cached is not None and cached[0] == self.gen:
+            return cached[1]
+        start = f"{entity}\x00{prefix}".encode()
+        found: list[str] = []
+        cursor = self.txn.cursor(db=self._bm)
+        ok = cursor.set_range(start)
+        while ok:
+            key = bytes(cursor.key())
+            if not key.startswith(start):
+                break
+            end = key.index(b"\x00", len(start))
+            found.append(key[len(start) : end].decode())
+            ok = cursor.set_range(key[:end] + b"\x01")  # skip this field's other slots
+        self.store.vocab_cache[memo_key] = (self.gen, found)
+        return found
+
     def text_values(self, entity: str, field: str, cols: Iterable[int]) -> dict[int, str]:
         """Lower-cased stored text of `field` for each of `cols` that has one."""
         db = self.store.db["txt"]
@@ -105,6 +146,12 @@ class ReadView:
     def record(self, entity: str, col: int) -> dict[str, object] | None:
         raw = self.txn.get(keys.col_key(entity, col), db=self.store.db["rec"])
         return orjson.loads(bytes(raw)) if raw is not None else None
+
+
+def _owner_array(raw: memoryview | None) -> np.ndarray:
+    if raw is None:
+        return np.zeros(0, dtype=np.uint32)
+    return np.frombuffer(bytes(raw), dtype=np.uint32)
 
 
 def union(bitmaps: list[FrozenBitMap]) -> FrozenBitMap | BitMap:

@@ -1,0 +1,120 @@
+"""Contact-level count fields (deals per contact, events per type/day/campaign) as BSIs.
+
+Counts only change by increments, so a batch gathers (field, contact, +/-n) triples
+column-wise and applies them in bulk: the sum per (field, contact) is added to the
+value currently in the field's bit-sliced index, and the old and new values become
+ordinary BSI removals and additions. A count of 0 is "no value" (not in `exists`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import lmdb
+import numpy as np
+from pyroaring import BitMap
+
+from bitseg.store import keys
+from bitseg.store.orgstore import OrgStore, depth_key
+from indexer.encoders import bitmap_of, bsi_depth, encode_bsi
+
+_U64 = 8
+
+
+class CountIncrements:
+    """Pending increments: parallel arrays of field code, contact column, increment."""
+
+    def __init__(self) -> None:
+        self.fields: list[str] = []
+        self._codes: dict[str, int] = {}
+        self._parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self.size = 0
+
+    def code(self, field: str) -> int:
+        code = self._codes.get(field)
+        if code is None:
+            code = self._codes[field] = len(self.fields)
+            self.fields.append(field)
+        return code
+
+    def add(self, codes: np.ndarray, cols: np.ndarray, incs: np.ndarray) -> None:
+        if len(cols):
+            self._parts.append(
+                (codes.astype(np.int64), cols.astype(np.uint32), incs.astype(np.int64))
+            )
+            self.size += len(cols)
+
+    def take(self) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+        """All pending increments summed per (field, column), sorted; then cleared."""
+        fields = self.fields
+        if not self._parts:
+            empty = np.zeros(0, dtype=np.int64)
+            return fields, empty, empty.astype(np.uint32), empty
+        codes = np.concatenate([p[0] for p in self._parts])
+        cols = np.concatenate([p[1] for p in self._parts])
+        incs = np.concatenate([p[2] for p in self._parts])
+        self._parts, self.size = [], 0
+        order = np.lexsort((cols, codes))
+        codes, cols, incs = codes[order], cols[order], incs[order]
+        starts = np.flatnonzero(np.r_[True, (np.diff(codes) != 0) | (np.diff(cols) != 0)])
+        return fields, codes[starts], cols[starts], np.add.reduceat(incs, starts)
+
+
+def apply_increments(
+    store: OrgStore,
+    txn: lmdb.Transaction,
+    increments: CountIncrements,
+    emit: Callable[[str, dict[bytes, np.ndarray], bool], None],
+) -> None:
+    """Turn pending increments into BSI removals/additions via `emit(field, postings, remove)`.
+
+    The field bitmaps read here must already hold every earlier change of the batch.
+    """
+    fields, codes, cols, incs = increments.take()
+    if not len(cols):
+        return
+    bounds = np.flatnonzero(np.r_[True, np.diff(codes) != 0, True])
+    for start, end in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+        field = fields[int(codes[start])]
+        field_cols, field_incs = cols[start:end], incs[start:end]
+        old = read_counts(store, txn, field, field_cols)
+        new = old + field_incs
+        if (new < 0).any():
+            raise AssertionError(f"count field {field} would go negative")
+        changed = new != old
+        field_cols, old, new = field_cols[changed], old[changed], new[changed]
+        had, has = old > 0, new > 0
+        if had.any():
+            emit(field, encode_bsi(field_cols[had], old[had]), True)
+        if has.any():
+            emit(field, encode_bsi(field_cols[has], new[has]), False)
+            depth = bsi_depth(new[has])
+            dkey = depth_key(keys.CONTACT, field)
+            raw = txn.get(dkey, db=store.db["meta"])
+            if raw is None or raw[0] < depth:
+                txn.put(dkey, bytes((depth,)), db=store.db["meta"])
+
+
+def read_counts(store: OrgStore, txn: lmdb.Transaction, field: str, cols: np.ndarray) -> np.ndarray:
+    """Current values of a count BSI for sorted, distinct `cols` (0 where absent)."""
+    values = np.zeros(len(cols), dtype=np.int64)
+    raw_depth = txn.get(depth_key(keys.CONTACT, field), db=store.db["meta"])
+    if raw_depth is None or not len(cols):
+        return values
+    db = store.db["bm"]
+    for shard in np.unique(cols >> keys.SHARD_BITS).tolist():
+        lo = np.searchsorted(cols, shard << keys.SHARD_BITS)
+        hi = np.searchsorted(cols, (shard + 1) << keys.SHARD_BITS)
+        raw = txn.get(keys.bitmap_key(keys.CONTACT, field, keys.EXISTS, shard), db=db)
+        if raw is None:
+            continue
+        wanted = bitmap_of(cols[lo:hi]) & BitMap.deserialize(raw[_U64:])
+        if not wanted:
+            continue
+        for bit in range(raw_depth[0]):
+            raw = txn.get(keys.bitmap_key(keys.CONTACT, field, keys.bit_slot(bit), shard), db=db)
+            if raw is None:
+                continue
+            hits = np.frombuffer((wanted & BitMap.deserialize(raw[_U64:])).to_array(), np.uint32)
+            values[np.searchsorted(cols, hits)] |= 1 << bit
+    return values
