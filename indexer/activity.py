@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from indexer.writer import SlotChanges
 
 _U64 = 8
-PENDING_INCREMENTS = 30_000_000
+PENDING_INCREMENTS = 25_000_000
 
 
 class ActivityWriter:
@@ -120,17 +120,16 @@ class ActivityWriter:
         cols = np.fromiter(
             (col_of(keys.CONTACT, cid, True) for cid in chunk.contact_ids), dtype=np.uint32, count=n
         )
-        types, type_idx = np.unique(np.array(chunk.types, dtype=object), return_inverse=True)
-        campaign_names = np.array(
-            [c if c is not None else "" for c in chunk.campaigns], dtype=object
-        )
-        campaigns, campaign_idx = np.unique(campaign_names, return_inverse=True)
+        types = chunk.type_names
+        campaigns = chunk.campaign_names
+        type_idx = np.asarray(chunk.types, dtype=np.int64)
+        campaign_idx = np.asarray(chunk.campaigns, dtype=np.int64)
         days = np.asarray(chunk.times, dtype=np.int64) // DAY
         day0 = int(days.min())
         day_off = days - day0
         span = int(day_off.max()) + 1
-        ncamp = len(campaigns)
-        has_campaign = campaign_names != ""
+        ncamp = max(1, len(campaigns))
+        has_campaign = campaign_idx >= 0
         one = np.ones(n, dtype=np.int64)
 
         def family(key: np.ndarray, name_of: object, rows: np.ndarray | None = None) -> None:

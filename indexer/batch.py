@@ -11,7 +11,7 @@ and nothing of it is applied, while memory stays bounded by the chunk size.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bitseg.errors import InvalidArgument, RecordError
 from bitseg.schema import CAMPAIGN_FIELDS, CUSTOM_TYPES, DEAL_FIELDS, FieldType, OrgSchema
@@ -32,12 +32,15 @@ class Operation:
 
 @dataclass
 class EventChunk:
-    """Events, column-wise: append-only, no ids."""
+    """Events, column-wise: append-only, no ids. Types and campaigns are codes into
+    tables shared by every chunk of one batch (`type_names`, `campaign_names`)."""
 
-    contact_ids: list[str]
-    types: list[str]
-    times: list[int]
-    campaigns: list[str | None]
+    type_names: list[str]
+    campaign_names: list[str]
+    contact_ids: list[str] = field(default_factory=list)
+    types: list[int] = field(default_factory=list)
+    times: list[int] = field(default_factory=list)
+    campaigns: list[int] = field(default_factory=list)  # -1: no campaign
 
     def __len__(self) -> int:
         return len(self.types)
@@ -144,31 +147,42 @@ def _type_of(kind: str, schema: OrgSchema) -> Callable[[str], FieldType | None]:
 def _event_chunks(
     files: list[FileInput], records: list[tuple[str, str, Mapping[str, object]]], chunk: int
 ) -> Iterator[tuple[str, EventChunk]]:
-    out = EventChunk([], [], [], [])
-    sources: list[Iterator[tuple[int, Mapping[str, object]]]] = []
-    names: list[str] = []
-    for f in files:
-        if f.kind == "events":
-            sources.append(read_jsonl(f.data, f.name))
-            names.append(f.name)
+    type_names: list[str] = []
+    campaign_names: list[str] = []
+    type_codes: dict[str, int] = {}
+    campaign_codes: dict[str | None, int] = {None: -1}
+    sources: list[tuple[str, Iterator[tuple[int, Mapping[str, object]]]]] = [
+        (f.name, read_jsonl(f.data, f.name)) for f in files if f.kind == "events"
+    ]
     sources.append(
-        (i, raw) for i, (kind, _, raw) in enumerate(records, start=1) if kind == "events"
+        ("records", ((i, raw) for i, (kind, _, raw) in enumerate(records, 1) if kind == "events"))
     )
-    names.append("records")
-    for name, rows in zip(names, sources, strict=True):
+    out = EventChunk(type_names, campaign_names)
+    size = 0
+    for name, rows in sources:
         for line, raw in rows:
             try:
                 contact_id, event_type, at, campaign = rec.event_fields(raw)
             except ValueError as exc:
                 raise RecordError(name, line, str(exc)) from None
+            code = type_codes.get(event_type)
+            if code is None:
+                code = type_codes[event_type] = len(type_names)
+                type_names.append(event_type)
+            campaign_code = campaign_codes.get(campaign)
+            if campaign_code is None:
+                campaign_code = campaign_codes[campaign] = len(campaign_names)
+                campaign_names.append(campaign)  # type: ignore[arg-type]
             out.contact_ids.append(contact_id)
-            out.types.append(event_type)
+            out.types.append(code)
             out.times.append(at)
-            out.campaigns.append(campaign)
-            if len(out) >= chunk:
+            out.campaigns.append(campaign_code)
+            size += 1
+            if size >= chunk:
                 yield "events", out
-                out = EventChunk([], [], [], [])
-    if len(out):
+                out = EventChunk(type_names, campaign_names)
+                size = 0
+    if size:
         yield "events", out
 
 

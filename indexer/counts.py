@@ -27,7 +27,7 @@ class CountIncrements:
     def __init__(self) -> None:
         self.fields: list[str] = []
         self._codes: dict[str, int] = {}
-        self._parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self._parts: list[tuple[np.ndarray, np.ndarray]] = []  # (field code << 32 | col, inc)
         self.size = 0
 
     def code(self, field: str) -> int:
@@ -39,9 +39,8 @@ class CountIncrements:
 
     def add(self, codes: np.ndarray, cols: np.ndarray, incs: np.ndarray) -> None:
         if len(cols):
-            self._parts.append(
-                (codes.astype(np.int64), cols.astype(np.uint32), incs.astype(np.int64))
-            )
+            key = (codes.astype(np.uint64) << np.uint64(32)) | cols.astype(np.uint64)
+            self._parts.append((key, incs.astype(np.int32)))
             self.size += len(cols)
 
     def take(self) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
@@ -50,14 +49,18 @@ class CountIncrements:
         if not self._parts:
             empty = np.zeros(0, dtype=np.int64)
             return fields, empty, empty.astype(np.uint32), empty
-        codes = np.concatenate([p[0] for p in self._parts])
-        cols = np.concatenate([p[1] for p in self._parts])
-        incs = np.concatenate([p[2] for p in self._parts])
+        key = np.concatenate([p[0] for p in self._parts])
+        incs = np.concatenate([p[1] for p in self._parts])
         self._parts, self.size = [], 0
-        order = np.lexsort((cols, codes))
-        codes, cols, incs = codes[order], cols[order], incs[order]
-        starts = np.flatnonzero(np.r_[True, (np.diff(codes) != 0) | (np.diff(cols) != 0)])
-        return fields, codes[starts], cols[starts], np.add.reduceat(incs, starts)
+        order = np.argsort(key)
+        key = key[order]
+        incs = incs[order].astype(np.int64)
+        del order
+        starts = np.flatnonzero(np.r_[True, np.diff(key) != 0])
+        key = key[starts]
+        codes = (key >> np.uint64(32)).astype(np.int64)
+        cols = (key & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+        return fields, codes, cols, np.add.reduceat(incs, starts)
 
 
 def apply_increments(

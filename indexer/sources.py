@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Iterator
+from typing import BinaryIO
 
 import orjson
 
@@ -19,8 +20,10 @@ from bitseg.schema import FieldType
 RawRecord = dict[str, object]
 
 
-def read_jsonl(data: bytes, source: str) -> Iterator[tuple[int, RawRecord]]:
-    for number, line in enumerate(io.BytesIO(data), start=1):
+def read_jsonl(data: bytes | BinaryIO, source: str) -> Iterator[tuple[int, RawRecord]]:
+    """Records of JSON Lines held in memory, or read line by line from a binary file."""
+    lines = io.BytesIO(data) if isinstance(data, bytes | bytearray) else iter(data.readline, b"")
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
