@@ -1,4 +1,4 @@
-"""The `bitseg` command line: serve, load, count, resolve, preview, parse and demo.
+"""The `bitseg` command line: serve, load, count, resolve, preview, parse, demo, segments.
 
 Every server-backed command talks to `--server` (default $BITSEG_SERVER, else
 127.0.0.1:50051) through `bitseg.client.Client`. A RULE argument is the text form,
@@ -8,19 +8,16 @@ or the JSON form when it starts with "{". Errors print one clean line and exit 1
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
-import grpc
-import orjson
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -34,10 +31,18 @@ from rich.progress import (
 from rich.table import Table
 
 from bitseg import __version__
-from bitseg.client import DEFAULT_ADDRESS, BitsegClientError, Client
-from bitseg.errors import BitsegError
-
-F = TypeVar("F", bound=Callable[..., Any])
+from bitseg.cli_common import (
+    clean_errors,
+    err,
+    millis,
+    now_option,
+    org_option,
+    out,
+    parse_rule_arg,
+    server_option,
+)
+from bitseg.cli_segments import segments
+from bitseg.client import Client
 
 DEMO_ORG = "demo"
 DEMO_NOW = "2026-11-20T12:00:00Z"
@@ -63,56 +68,6 @@ DEMO_RULES: tuple[dict[str, Any], ...] = (
         ]
     },
 )
-
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
-
-server_option = click.option(
-    "--server",
-    envvar="BITSEG_SERVER",
-    default=DEFAULT_ADDRESS,
-    show_default=True,
-    help="Server address (env BITSEG_SERVER).",
-)
-org_option = click.option("--org", required=True, help="The organisation.")
-now_option = click.option("--now", default=None, help="ISO-8601 instant (default: server clock).")
-
-
-def clean_errors(fn: F) -> F:
-    """Turn expected failures into one clean line (click prints "Error: ...", exit 1)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except BitsegClientError as e:
-            if e.code == grpc.StatusCode.UNAVAILABLE:
-                raise click.ClickException(f"cannot reach the bitseg server: {e}") from None
-            raise click.ClickException(f"{e.code.name}: {e}") from None
-        except BitsegError as e:
-            raise click.ClickException(e.message) from None
-        except (OSError, ValueError) as e:
-            raise click.ClickException(str(e)) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
-def parse_rule_arg(rule: str) -> str | dict[str, Any]:
-    """A RULE argument: JSON (a dict) when it starts with "{", else the text form."""
-    if not rule.lstrip().startswith("{"):
-        return rule
-    try:
-        value = orjson.loads(rule)
-    except orjson.JSONDecodeError as e:
-        raise click.ClickException(f"RULE is not valid JSON: {e}") from None
-    if not isinstance(value, dict):
-        raise click.ClickException("RULE: a JSON rule is an object")
-    return value
-
-
-def millis(micros: int) -> str:
-    return f"{micros / 1000:.3f} ms"
-
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="bitseg")
@@ -349,6 +304,9 @@ def demo_counts(client: Client) -> Table:
         n, micros = client.count_with_time(DEMO_ORG, rule, now=DEMO_NOW)
         table.add_row(to_text(rule_from_json(rule, Limits())), f"{n:,}", millis(micros))
     return table
+
+
+cli.add_command(segments)
 
 
 def main() -> None:

@@ -5,6 +5,12 @@
 >>> c.load("acme", "folder/")                                       # doctest: +SKIP
 >>> c.count("acme", 'country = "DE"', now="2026-11-20T12:00:00Z")   # doctest: +SKIP
 
+Segments are managed with `create_segment`, `get_segment`, `list_segments`,
+`update_segment`, `duplicate_segment`, `archive_segment`, `delete_segment`, `add_members`,
+`remove_members`, `upsert_segments_by_name` and `export_to_list`, and read with
+`count_segment`, `preview_segment`, `resolve_segment`, `list_members(..., segment=S)` and
+`export_csv`; a segment is named by its id or its name.
+
 A rule is a dict (the JSON form), a str (the text form), a rule model tree
 (`bitseg.rules.model`, sent as a structured `RuleNode`) or a `bitseg.v1.Rule` message.
 `now` is an ISO-8601 string or a datetime (naive means UTC); None is the server clock.
@@ -15,13 +21,14 @@ server-side evaluation time.
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, is_dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 import grpc
 import orjson
@@ -32,9 +39,12 @@ from bitseg.v1 import bitseg_pb2_grpc as pb_grpc
 DEFAULT_ADDRESS = "127.0.0.1:50051"
 KINDS = ("contacts", "companies", "deals", "campaigns", "events")
 CHUNK_BYTES = 1 << 20
+MEMBER_BATCH = 100_000  # at most this many ids per CreateSegment / AddMembers / RemoveMembers
+MEMBER_BATCH_BYTES = 2 << 20  # and about this many bytes (requests are limited to 4 MiB)
 MAX_RECEIVE = 256 << 20
 
 Progress = Callable[[int, int], None]  # (bytes sent so far, total bytes)
+_SEGMENT_TYPES = {pb.SEGMENT_TYPE_DYNAMIC: "dynamic", pb.SEGMENT_TYPE_STATIC: "static"}
 T = TypeVar("T")
 
 
@@ -67,6 +77,36 @@ class MemberPage:
     ids: list[str]
     next_cursor: str
     eval_micros: int
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A segment: `type` is "dynamic" (with `rule`, the JSON form, and `rule_text`) or
+    "static". `unknown_members`: ids given to create_segment(members=...) that are no
+    contact (nothing was stored for them)."""
+
+    id: str
+    name: str
+    description: str
+    type: str
+    rule: dict[str, Any] | None
+    rule_text: str
+    archived: bool
+    created_at: str
+    updated_at: str
+    unknown_members: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MembersResult:
+    """What add_members (remove_members) did: `changed` contacts added (removed),
+    `unchanged` ones already in (not in) the segment, `unknown` ids that are no contact
+    (at most 1,000 listed per request; `unknown_count` counts them all)."""
+
+    changed: int
+    unchanged: int
+    unknown: list[str]
+    unknown_count: int
 
 
 def default_address() -> str:
@@ -200,6 +240,9 @@ class Client:
         """The count and the first `limit` members (id, name, email, company)."""
         request = pb.PreviewRequest(org=org, now=now_text(now), limit=limit)
         put_rule(request.rule, rule)
+        return self._preview(request)
+
+    def _preview(self, request: pb.PreviewRequest) -> Preview:
         response = self._call(self._stub.Preview, request)
         self.last_eval_micros = response.eval_micros
         members = [
@@ -217,6 +260,9 @@ class Client:
         """Every member's external id (streamed, packed chunks)."""
         request = pb.ResolveRequest(org=org, now=now_text(now), packed=True)
         put_rule(request.rule, rule)
+        return self._resolve(request)
+
+    def _resolve(self, request: pb.ResolveRequest) -> list[str]:
         ids: list[str] = []
         try:
             for chunk in self._stub.Resolve(request, timeout=self.timeout):
@@ -233,16 +279,19 @@ class Client:
     def list_members(
         self,
         org: str,
-        rule: object,
+        rule: object = None,
         cursor: str = "",
         page_size: int = 100,
         now: str | datetime | None = None,
+        *,
+        segment: str | None = None,
     ) -> MemberPage:
-        """One page of member ids; pass `next_cursor` back for the next ("" when done)."""
+        """One page of member ids of `rule`, or of `segment` (id or name); pass `next_cursor`
+        back for the next page ("" when done; a page after the last is empty)."""
         request = pb.ListMembersRequest(
             org=org, now=now_text(now), cursor=cursor, page_size=page_size
         )
-        put_rule(request.rule, rule)
+        _select(request, rule, segment)
         response = self._call(self._stub.ListMembers, request)
         self.last_eval_micros = response.eval_micros
         return MemberPage(list(response.ids), response.next_cursor, response.eval_micros)
@@ -253,6 +302,182 @@ class Client:
         put_rule(request.rule, rule)
         response = self._call(self._stub.ParseRule, request)
         return {"json": response.json, "text": response.text}
+
+    # ------------------------------------------------------------------ segments
+    # A segment is named by its id or its name everywhere.
+
+    def create_segment(
+        self,
+        org: str,
+        name: str,
+        rule: object = None,
+        members: Iterable[str] | None = None,
+        description: str = "",
+    ) -> Segment:
+        """A dynamic segment (`rule`) or a static one (`members`, or neither: empty).
+
+        Many members are sent in several requests (the first creates the segment)."""
+        if rule is not None and members is not None:
+            raise ValueError("a segment has a rule (dynamic) or members (static), not both")
+        request = pb.CreateSegmentRequest(org=org, name=name, description=description)
+        batches = _batches(members if members is not None else (), MEMBER_BATCH)
+        if rule is not None:
+            put_rule(request.rule, rule)
+            batches = iter(())
+        else:
+            request.members.extend(next(batches))
+        response = self._call(self._stub.CreateSegment, request)
+        unknown = list(response.members.unknown)
+        for batch in batches:
+            more = pb.AddMembersRequest(org=org, segment=response.segment.id, ids=batch)
+            unknown.extend(self._call(self._stub.AddMembers, more).unknown)
+        return _segment(response.segment, tuple(unknown))
+
+    def get_segment(self, org: str, segment: str) -> Segment:
+        request = pb.GetSegmentRequest(org=org, segment=segment)
+        return _segment(self._call(self._stub.GetSegment, request))
+
+    def list_segments(self, org: str, include_archived: bool = False) -> list[Segment]:
+        """Every segment of the org, ordered by name; archived ones only on request."""
+        request = pb.ListSegmentsRequest(org=org, include_archived=include_archived)
+        return [_segment(s) for s in self._call(self._stub.ListSegments, request).segments]
+
+    def update_segment(
+        self,
+        org: str,
+        segment: str,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        rule: object = None,
+    ) -> Segment:
+        """Change the name, description and (dynamic segments) rule; None leaves it as is."""
+        request = pb.UpdateSegmentRequest(org=org, segment=segment)
+        if name is not None:
+            request.name = name
+        if description is not None:
+            request.description = description
+        if rule is not None:
+            put_rule(request.rule, rule)
+        return _segment(self._call(self._stub.UpdateSegment, request))
+
+    def duplicate_segment(self, org: str, segment: str, name: str | None = None) -> Segment:
+        """A copy named `name`, default "<name> (copy)"."""
+        request = pb.DuplicateSegmentRequest(org=org, segment=segment, name=name or "")
+        return _segment(self._call(self._stub.DuplicateSegment, request))
+
+    def archive_segment(self, org: str, segment: str, unarchive: bool = False) -> Segment:
+        """Hide a segment from list_segments (it keeps working); `unarchive=True` undoes it."""
+        request = pb.ArchiveSegmentRequest(org=org, segment=segment, unarchive=unarchive)
+        return _segment(self._call(self._stub.ArchiveSegment, request))
+
+    def unarchive_segment(self, org: str, segment: str) -> Segment:
+        return self.archive_segment(org, segment, unarchive=True)
+
+    def delete_segment(self, org: str, segment: str) -> None:
+        """Delete a segment (FAILED_PRECONDITION while other segments reference it)."""
+        self._call(self._stub.DeleteSegment, pb.DeleteSegmentRequest(org=org, segment=segment))
+
+    def add_members(self, org: str, segment: str, ids: Iterable[str]) -> MembersResult:
+        """Add contacts (by id) to a static segment, sent in requests of MEMBER_BATCH ids."""
+        return self._members(self._stub.AddMembers, pb.AddMembersRequest, org, segment, ids)
+
+    def remove_members(self, org: str, segment: str, ids: Iterable[str]) -> MembersResult:
+        """Remove contacts (by id) from a static segment."""
+        return self._members(
+            self._stub.RemoveMembers, pb.RemoveMembersRequest, org, segment, ids
+        )
+
+    def _members(
+        self, call: Any, message: Any, org: str, segment: str, ids: Iterable[str]
+    ) -> MembersResult:
+        changed = unchanged = unknown_count = 0
+        unknown: list[str] = []
+        for batch in _batches(ids, MEMBER_BATCH):
+            response = self._call(call, message(org=org, segment=segment, ids=batch))
+            changed += response.changed
+            unchanged += response.unchanged
+            unknown.extend(response.unknown)
+            unknown_count += response.unknown_count
+        return MembersResult(changed, unchanged, unknown, unknown_count)
+
+    def upsert_segments_by_name(self, org: str, names: Iterable[str]) -> list[str]:
+        """The segment id of each name, in order; missing ones are created (empty, static)."""
+        request = pb.UpsertSegmentsByNameRequest(org=org, names=list(names))
+        return list(self._call(self._stub.UpsertSegmentsByName, request).ids)
+
+    def export_to_list(
+        self,
+        org: str,
+        segment: str,
+        name: str | None = None,
+        now: str | datetime | None = None,
+    ) -> Segment:
+        """Freeze `segment`'s current members into a new static segment (returned)."""
+        request = pb.ExportToListRequest(
+            org=org, segment=segment, name=name or "", now=now_text(now)
+        )
+        response = self._call(self._stub.ExportToList, request)
+        self.last_eval_micros = response.eval_micros
+        return _segment(response.segment)
+
+    def count_segment(self, org: str, segment: str, now: str | datetime | None = None) -> int:
+        """The number of members of a segment."""
+        request = pb.CountRequest(org=org, segment=segment, now=now_text(now))
+        response = self._call(self._stub.Count, request)
+        self.last_eval_micros = response.eval_micros
+        return response.count
+
+    def preview_segment(
+        self, org: str, segment: str, limit: int = 10, now: str | datetime | None = None
+    ) -> Preview:
+        """A segment's count and first `limit` members (id, name, email, company)."""
+        request = pb.PreviewRequest(org=org, segment=segment, now=now_text(now), limit=limit)
+        return self._preview(request)
+
+    def resolve_segment(
+        self, org: str, segment: str, now: str | datetime | None = None
+    ) -> list[str]:
+        """Every member id of a segment (streamed, packed chunks)."""
+        request = pb.ResolveRequest(org=org, segment=segment, now=now_text(now), packed=True)
+        return self._resolve(request)
+
+    def export_csv(
+        self,
+        org: str,
+        segment: str | None = None,
+        out: str | Path | BinaryIO | None = None,
+        *,
+        rule: object = None,
+        now: str | datetime | None = None,
+    ) -> bytes | int:
+        """Members of `segment` (or `rule`) as CSV: id,name,email,company.
+
+        With `out` (a path or a binary file) the CSV is streamed into it and the number of
+        members is returned; without, the whole CSV is returned as bytes.
+        """
+        request = pb.ExportMembersCsvRequest(org=org, now=now_text(now))
+        _select(request, rule, segment)
+        if out is None:
+            sink = io.BytesIO()
+            self._export_csv(request, sink)
+            return sink.getvalue()
+        if isinstance(out, str | Path):
+            with open(out, "wb") as f:
+                return self._export_csv(request, f)
+        return self._export_csv(request, out)
+
+    def _export_csv(self, request: pb.ExportMembersCsvRequest, sink: BinaryIO) -> int:
+        total = 0
+        try:
+            for chunk in self._stub.ExportMembersCsv(request, timeout=self.timeout):
+                if chunk.eval_micros or chunk.total:
+                    self.last_eval_micros = chunk.eval_micros
+                    total = chunk.total
+                sink.write(chunk.data)
+        except grpc.RpcError as e:
+            raise _client_error(e) from None
+        return total
 
     # ------------------------------------------------------------------ ingest
 
@@ -317,6 +542,50 @@ class Client:
             raise BitsegClientError(
                 grpc.StatusCode.UNAVAILABLE, f"no bitseg server at {self.address}"
             ) from None
+
+
+def _select(request: Any, rule: object, segment: str | None) -> None:
+    """Fill a query's selector: `segment` (id or name) or `rule`, exactly one."""
+    if (rule is None) == (segment is None):
+        raise ValueError("give a rule or a segment (exactly one)")
+    if segment is not None:
+        request.segment = segment
+    else:
+        put_rule(request.rule, rule)
+
+
+def _segment(message: pb.Segment, unknown: tuple[str, ...] = ()) -> Segment:
+    return Segment(
+        id=message.id,
+        name=message.name,
+        description=message.description,
+        type=_SEGMENT_TYPES.get(message.type, "unspecified"),
+        rule=orjson.loads(message.rule_json) if message.rule_json else None,
+        rule_text=message.rule_text,
+        archived=message.archived,
+        created_at=message.created_at,
+        updated_at=message.updated_at,
+        unknown_members=unknown,
+    )
+
+
+def _batches(ids: Iterable[str], size: int) -> Iterator[list[str]]:
+    """`ids` in lists of at most `size` ids and about MEMBER_BATCH_BYTES; at least one
+    (possibly empty) list."""
+    if isinstance(ids, str):
+        raise TypeError("ids: expected an iterable of ids, got one string")
+    batch: list[str] = []
+    nbytes = 0
+    sent = False
+    for ext_id in ids:
+        batch.append(ext_id)
+        nbytes += len(ext_id.encode()) + 3
+        if len(batch) >= size or nbytes >= MEMBER_BATCH_BYTES:
+            yield batch
+            sent = True
+            batch, nbytes = [], 0
+    if batch or not sent:
+        yield batch
 
 
 def _with_org(org: str, messages: Iterator[pb.IngestRequest]) -> Iterator[pb.IngestRequest]:

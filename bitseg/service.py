@@ -1,10 +1,12 @@
 """The one facade the server (and tests) call: rules in, answers out, batches applied.
 
 `Service` owns the open org stores of one data folder. Reads (count, preview,
-resolve, list_members) run on the caller's thread and never block on a writer
-(LMDB MVCC). Writes (`ingest`) must all be made from one thread: the server gives
-them a dedicated single-thread executor, because an LMDB write transaction is bound
-to the thread that began it.
+resolve, list_members, export_csv, get/list segments) run on the caller's thread and
+never block on a writer (LMDB MVCC). Writes (`ingest` and every segment change) must
+all be made from one thread: the server gives them a dedicated single-thread
+executor, because an LMDB write transaction is bound to the thread that began it.
+A rule may reference segments (`{"segment": S}`); `_plan` expands them (see
+bitseg.segments.expand) between validation and normalisation.
 """
 
 from __future__ import annotations
@@ -26,10 +28,11 @@ from bitseg.errors import InvalidArgument, NotFound
 from bitseg.rules import normalise, validate
 from bitseg.rules.limits import Limits
 from bitseg.rules.model import Rule, SegmentRef
+from bitseg.rules.references import campaign_references
 from bitseg.schema import OrgSchema
 from bitseg.segments.catalog import Catalog
 from bitseg.segments.csvexport import CsvExport
-from bitseg.segments.expand import expanded_limits, has_references
+from bitseg.segments.expand import ExpansionCache, expanded_limits, has_references
 from bitseg.segments.membership import MemberChange
 from bitseg.segments.ops import SegmentOps, SegmentView
 from bitseg.store import OrgStore, open_store
@@ -80,6 +83,7 @@ class Service:
         self.limits = limits or Limits()
         self._stores: dict[str, OrgStore] = {}
         self._lock = threading.Lock()
+        self._expansions = ExpansionCache()
 
     def close(self) -> None:
         with self._lock:
@@ -134,10 +138,12 @@ class Service:
     def _plan(self, view: ReadView, rule: Rule, now: int | None):  # type: ignore[no-untyped-def]
         schema = view.schema
         validate(rule, schema, self.limits)
+        check_campaigns(view, rule)
         clock = int(time.time()) if now is None else now
         limits = self.limits
         if has_references(rule):  # segment references: resolved, dynamic ones inlined
-            rule = SegmentOps(view.store, limits).expander(view.txn, schema).expand(rule)
+            memo = self._expansions.memo(view.store.path.name, view.gen)
+            rule = SegmentOps(view.store, limits).expander(view.txn, schema, memo=memo).expand(rule)
             limits = expanded_limits(limits)
         return plan(normalise(rule, schema, clock, limits))
 
@@ -325,6 +331,17 @@ class Service:
                 self._drop_org(org)
             raise
         return IngestSummary(applied=summary, seconds=time.perf_counter() - started)
+
+
+def check_campaigns(view: ReadView, rule: Rule) -> None:
+    """Refuse a rule naming a campaign the org does not have, by the path that names it."""
+    references = campaign_references(rule)
+    if not references:
+        return
+    known = {cid for cid, _ in view.campaigns()}
+    for path, cid in references:
+        if cid not in known:
+            raise InvalidArgument(f'{path}: unknown campaign "{cid}"')
 
 
 def store_ids(view: ReadView, members: AnyBitMap) -> list[str]:

@@ -42,17 +42,62 @@ Semantics (the contract the engine is checked against):
   contact has no `company_id`, the company does not exist, or lacks the field.
 - `company_id` (ref) is the contact's own `company_id` string, whether or not that
   company exists.
-- HasDeals, EventRule and SegmentRef are not covered yet (NotImplementedError).
+- `SegmentRef` (`{"segment": S}`) is looked up in the `segments` mapping given to
+  `reference_members` (keyed by id and/or name; a name also matches case-insensitively):
+  a dynamic segment (`SegmentDef(rule=...)`) is its rule evaluated the same way, a static
+  one (`SegmentDef(members=...)`) its member ids (only contacts that exist count, as with
+  every rule). `{"segment": S, "ever": true}` is not covered (NotImplementedError).
+- Deals, campaigns and events are read only when their records are passed
+  (`deals=` id -> record, `campaigns=` id -> record, `events=` a list: every line one
+  event); without them HasDeals / EventRule raise NotImplementedError.
+- Deal records {id, contact_id, stage, value, owner, pipeline, created_at, close_date}
+  change like contacts (`apply_record_change`). A deal belongs to the contact whose id
+  equals its `contact_id`; deals and events of contacts that are not loaded are
+  ignored (a contact loaded later gets them).
+- `{"has": "deals", "where": R, "count": C}`: n = number of the contact's deals
+  satisfying R (every condition of R on that one deal), deal fields typed contact_id
+  ref; stage, owner, pipeline keyword; value int; created_at, close_date time, with
+  the condition semantics above. No `where`: every deal.
+- A count C is the conjunction of its keys (gte, gt, lte, lt, eq) over n; no C is
+  `{"gte": 1}`, so `{"eq": 0}` / `{"lt": k}` include contacts with no deal / event.
+- Campaign selector: an id or `{"in": [...]}` selects those campaigns (an id with no
+  campaign record is a ValueError here; the server answers INVALID_ARGUMENT).
+  `{"last": N}`: the N campaigns with the latest `sent_at` <= now, equal `sent_at`
+  ordered by id (the larger id is the later one); a campaign without `sent_at` or sent
+  after now is never among them; fewer sent -> those. match "any" (default): n =
+  events of the type whose campaign_id is selected (each event once, however often
+  its campaign is listed); match "all": C must hold for each selected campaign
+  separately; with no campaign selected "all" matches nobody ("any" sees n = 0).
+- Windows are whole UTC days, day(t) = t // 86400: `{"last": "Nd"}` is days
+  [day(now) - N + 1, day(now)]; `{"since": T}` [day(T.lo), day(now)];
+  `{"between": [A, B]}` [day(A.lo), day(B.hi)]; no window: every event, even after now.
+- `{"event": TYPE, "campaign": S?, "within": W?, "count": C?}`: n = the contact's
+  events of exactly that type inside W (and of the campaigns S selects).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from bitseg.rules.model import AllOf, AnyOf, Condition, Not, Rule
+from bitseg.rules.model import (
+    AllOf,
+    AnyOf,
+    CampaignIn,
+    CampaignLast,
+    Condition,
+    EventRule,
+    HasDeals,
+    Not,
+    Rule,
+    SegmentRef,
+    WindowBetween,
+    WindowLast,
+    WindowSince,
+)
 from bitseg.schema import FieldType, OrgSchema
 
 Record = dict[str, Any]
@@ -76,12 +121,28 @@ _COMPLEMENT = {
 }
 
 
+@dataclass(frozen=True)
+class SegmentDef:
+    """A segment for the reference: dynamic (`rule`) or static (`members`, contact ids)."""
+
+    rule: Rule | None = None
+    members: frozenset[str] = frozenset()
+
+
+Segments = Mapping[str, SegmentDef]
+
+
 def reference_members(
     rule: Rule,
     contacts: Mapping[str, Record],
     companies: Mapping[str, Record],
     schema: OrgSchema,
     now: int | None,
+    segments: Segments | None = None,
+    *,
+    deals: Mapping[str, Record] | None = None,
+    campaigns: Mapping[str, Record] | None = None,
+    events: Iterable[Record] | None = None,
 ) -> set[str]:
     """The ids of the contacts matching `rule`, evaluated one contact at a time.
 
@@ -90,10 +151,11 @@ def reference_members(
     ...     {"a": {"id": "a", "country": "De"}, "b": {"id": "b"}}, {}, OrgSchema(), None)
     {'a'}
     """
+    activity = activity_of(deals, campaigns, events)
     return {
         cid
         for cid, contact in contacts.items()
-        if _matches(rule, contact, companies, schema, now)
+        if _matches(rule, contact, companies, schema, now, segments or {}, activity)
     }
 
 
@@ -103,13 +165,28 @@ def _matches(
     companies: Mapping[str, Record],
     schema: OrgSchema,
     now: int | None,
+    segments: Segments,
+    activity: Activity | None = None,
 ) -> bool:
+    args = (contact, companies, schema, now, segments, activity)
     if isinstance(rule, AllOf):
-        return all(_matches(c, contact, companies, schema, now) for c in rule.children)
+        return all(_matches(c, *args) for c in rule.children)
     if isinstance(rule, AnyOf):
-        return any(_matches(c, contact, companies, schema, now) for c in rule.children)
+        return any(_matches(c, *args) for c in rule.children)
     if isinstance(rule, Not):
-        return not _matches(rule.child, contact, companies, schema, now)
+        return not _matches(rule.child, *args)
+    if isinstance(rule, HasDeals | EventRule):
+        activity = activity or activity_of(None, None, None)
+        if isinstance(rule, HasDeals):
+            return _has_deals(rule, contact, activity, now)
+        return _event_rule(rule, contact, activity, now)
+    if isinstance(rule, SegmentRef):
+        if rule.ever:
+            raise NotImplementedError("the reference does not keep segment history")
+        segment = _segment(segments, rule.segment)
+        if segment.rule is None:
+            return contact["id"] in segment.members
+        return _matches(segment.rule, *args)
     if isinstance(rule, Condition):
         ftype = schema.field_type(rule.field)
         if ftype is None:
@@ -117,6 +194,15 @@ def _matches(
         value = field_value(contact, rule.field, companies)
         return _condition(rule, ftype, value, now)
     raise NotImplementedError(f"the reference does not evaluate {type(rule).__name__} yet")
+
+
+def _segment(segments: Segments, ref: str) -> SegmentDef:
+    if ref in segments:
+        return segments[ref]
+    for key, segment in segments.items():
+        if key.casefold() == ref.strip().casefold():
+            return segment
+    raise ValueError(f"unknown segment {ref!r}")
 
 
 def field_value(contact: Record, name: str, companies: Mapping[str, Record]) -> Any:
@@ -339,3 +425,166 @@ def apply_record_change(
         records[rid] = merged
     else:
         raise ValueError(f"unknown change op {op!r}")
+
+
+# ---------------------------------------------------------------- deals, campaigns, events
+_DAY = 86_400
+DEAL_FIELD_TYPES: dict[str, FieldType] = {
+    "contact_id": FieldType.REF,
+    "stage": FieldType.KEYWORD,
+    "value": FieldType.INT,
+    "owner": FieldType.KEYWORD,
+    "pipeline": FieldType.KEYWORD,
+    "created_at": FieldType.TIME,
+    "close_date": FieldType.TIME,
+}
+"""The deal fields of SPEC.md and their types (written out here, not taken from bitseg)."""
+
+_CMP_KEYS = ("gte", "gt", "lte", "lt", "eq")
+
+
+@dataclass
+class Activity:
+    """Deals by owner contact id, campaigns by id, and events by contact id."""
+
+    deals: dict[str, list[Record]] | None
+    campaigns: Mapping[str, Record]
+    events: dict[str, list[Record]] | None
+
+
+def activity_of(
+    deals: Mapping[str, Record] | None,
+    campaigns: Mapping[str, Record] | None,
+    events: Iterable[Record] | None,
+) -> Activity:
+    """Group the records the way the activity rules read them."""
+    by_contact: dict[str, list[Record]] | None = None
+    if deals is not None:
+        by_contact = {}
+        for deal in deals.values():
+            owner = deal.get("contact_id")
+            if owner is not None:
+                by_contact.setdefault(str(owner), []).append(deal)
+    events_by: dict[str, list[Record]] | None = None
+    if events is not None:
+        events_by = {}
+        for event in events:
+            events_by.setdefault(str(event["contact_id"]), []).append(event)
+    return Activity(by_contact, campaigns or {}, events_by)
+
+
+def count_matches(cmp: Any, n: int) -> bool:
+    """n against a count comparison (a `Cmp` or a dict); None means at least one.
+
+    >>> count_matches({"gte": 2, "lt": 4}, 3), count_matches(None, 0)
+    (True, False)
+    """
+    if cmp is None:
+        return n >= 1
+    get = cmp.get if isinstance(cmp, Mapping) else (lambda k: getattr(cmp, k, None))
+    checks = {
+        "gte": lambda v: n >= v,
+        "gt": lambda v: n > v,
+        "lte": lambda v: n <= v,
+        "lt": lambda v: n < v,
+        "eq": lambda v: n == v,
+    }
+    return all(checks[key](get(key)) for key in _CMP_KEYS if get(key) is not None)
+
+
+def _has_deals(rule: HasDeals, contact: Record, activity: Activity, now: int | None) -> bool:
+    if activity.deals is None:
+        raise NotImplementedError("pass deals= to evaluate has deals")
+    own = activity.deals.get(str(contact["id"]), [])
+    n = sum(1 for deal in own if rule.where is None or _deal_matches(rule.where, deal, now))
+    return count_matches(rule.count, n)
+
+
+def _deal_matches(rule: Rule, deal: Record, now: int | None) -> bool:
+    if isinstance(rule, AllOf):
+        return all(_deal_matches(c, deal, now) for c in rule.children)
+    if isinstance(rule, AnyOf):
+        return any(_deal_matches(c, deal, now) for c in rule.children)
+    if isinstance(rule, Not):
+        return not _deal_matches(rule.child, deal, now)
+    if isinstance(rule, Condition):
+        ftype = DEAL_FIELD_TYPES.get(rule.field)
+        if ftype is None:
+            raise ValueError(f"unknown deal field {rule.field!r}")
+        return _condition(rule, ftype, deal.get(rule.field), now)
+    raise ValueError(f"{type(rule).__name__} cannot filter deals")
+
+
+def selected_campaigns(
+    selector: Any, campaigns: Mapping[str, Record], now: int | None
+) -> list[str]:
+    """The campaign ids a selector names, in order (`last`: latest first).
+
+    >>> camps = {"a": {"id": "a", "sent_at": 10}, "b": {"id": "b", "sent_at": 10},
+    ...          "c": {"id": "c", "sent_at": 5}, "d": {"id": "d", "sent_at": 99},
+    ...          "e": {"id": "e"}}
+    >>> selected_campaigns(CampaignLast(2), camps, 50)
+    ['b', 'a']
+    """
+    if isinstance(selector, CampaignLast):
+        if now is None:
+            raise ValueError("the last N campaigns need now")
+        sent = [
+            (record_epoch(c["sent_at"]), str(cid))
+            for cid, c in campaigns.items()
+            if c.get("sent_at") is not None and record_epoch(c["sent_at"]) <= now
+        ]
+        sent.sort(reverse=True)
+        return [cid for _, cid in sent[: max(selector.n, 0)]]
+    ids = list(selector.ids) if isinstance(selector, CampaignIn) else [selector]
+    for cid in ids:
+        if cid not in campaigns:
+            raise ValueError(f"unknown campaign {cid!r}")
+    return ids
+
+
+def event_days(window: Any, now: int | None) -> tuple[int, int] | None:
+    """The inclusive range of UTC day numbers a window covers (None: no window, every day).
+
+    >>> event_days(WindowLast("2d"), 86_400 * 10 + 5)
+    (9, 10)
+    """
+    if window is None:
+        return None
+    if now is None:
+        raise ValueError("an event window needs now")
+    today = now // _DAY
+    if isinstance(window, WindowLast):
+        seconds = duration_seconds(window.duration)
+        if seconds % _DAY:
+            raise ValueError(f"event windows are whole days, got {window.duration!r}")
+        return today - seconds // _DAY + 1, today
+    if isinstance(window, WindowSince):
+        return rule_interval(window.time, now)[0] // _DAY, today
+    if isinstance(window, WindowBetween):
+        start, end = rule_interval(window.start, now), rule_interval(window.end, now)
+        return start[0] // _DAY, end[1] // _DAY
+    raise ValueError(f"unknown window {window!r}")
+
+
+def _event_rule(rule: EventRule, contact: Record, activity: Activity, now: int | None) -> bool:
+    if activity.events is None:
+        raise NotImplementedError("pass events= (and campaigns=) to evaluate event rules")
+    days = event_days(rule.within, now)
+    mine = [
+        e
+        for e in activity.events.get(str(contact["id"]), [])
+        if e.get("type") == rule.type
+        and (days is None or days[0] <= record_epoch(e["at"]) // _DAY <= days[1])
+    ]
+    if rule.campaign is None:
+        return count_matches(rule.count, len(mine))
+    chosen = selected_campaigns(rule.campaign, activity.campaigns, now)
+    per_campaign = {cid: 0 for cid in chosen}
+    for event in mine:
+        cid = event.get("campaign_id")
+        if cid is not None and str(cid) in per_campaign:
+            per_campaign[str(cid)] += 1
+    if isinstance(rule.campaign, CampaignLast) and rule.campaign.match == "all":
+        return bool(chosen) and all(count_matches(rule.count, n) for n in per_campaign.values())
+    return count_matches(rule.count, sum(per_campaign.values()))

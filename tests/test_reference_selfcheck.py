@@ -13,9 +13,9 @@ from bitseg.rules.model import AllOf, AnyOf, Condition, HasDeals, Not, Rule, Seg
 from bitseg.schema import FieldType, OrgSchema
 
 try:
-    from tests.reference import apply_record_change, reference_members
+    from tests.reference import SegmentDef, apply_record_change, reference_members
 except ImportError:  # tests/ itself is on sys.path (pytest "prepend" import mode)
-    from reference import apply_record_change, reference_members
+    from reference import SegmentDef, apply_record_change, reference_members
 
 NOW = 1_773_576_000  # 2026-03-15T12:00:00Z
 SCHEMA = OrgSchema(
@@ -117,10 +117,26 @@ def test_relative_time_needs_now() -> None:
         reference_members(C("created_at", "gt", "-1d"), CONTACTS, COMPANIES, SCHEMA, None)
 
 
-@pytest.mark.parametrize("rule", [HasDeals(), SegmentRef("s1")])
+@pytest.mark.parametrize("rule", [HasDeals(), SegmentRef("s1", ever=True)])
 def test_not_yet_covered_rules_raise(rule: Rule) -> None:
     with pytest.raises(NotImplementedError):
         reference_members(rule, CONTACTS, COMPANIES, SCHEMA, NOW)
+
+
+def test_segment_references_resolve_through_definitions() -> None:
+    segments = {
+        "Hot": SegmentDef(rule=C("lead_score", "gte", 81)),
+        "picked": SegmentDef(members=frozenset({"b", "c", "gone"})),
+        "Both": SegmentDef(rule=AllOf((SegmentRef("hot"), SegmentRef("Picked")))),
+    }
+    hot = reference_members(C("lead_score", "gte", 81), CONTACTS, COMPANIES, SCHEMA, NOW)
+    assert reference_members(SegmentRef("Hot"), CONTACTS, COMPANIES, SCHEMA, NOW, segments) == hot
+    picked = reference_members(SegmentRef("picked"), CONTACTS, COMPANIES, SCHEMA, NOW, segments)
+    assert picked == {"b", "c"}  # a member that is no contact never counts
+    both = reference_members(SegmentRef("Both"), CONTACTS, COMPANIES, SCHEMA, NOW, segments)
+    assert both == hot & {"b", "c"}
+    with pytest.raises(ValueError, match="unknown segment"):
+        reference_members(SegmentRef("nope"), CONTACTS, COMPANIES, SCHEMA, NOW, segments)
 
 
 def test_record_changes() -> None:

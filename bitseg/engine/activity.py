@@ -134,7 +134,7 @@ def _campaigns(src: BitmapSource, rule: EventRule, now: int) -> list[str] | None
         if cid not in ids:
             where = "campaign" if isinstance(selector, str) else f"campaign.in[{index}]"
             raise InvalidArgument(f'{where}: unknown campaign "{cid}"')
-    return wanted
+    return list(dict.fromkeys(wanted))  # a campaign named twice still counts its events once
 
 
 def _days(rule: EventRule, now: int) -> tuple[int, int] | None:

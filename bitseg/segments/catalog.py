@@ -165,7 +165,9 @@ class Catalog:
         if previous is None or _name_key(previous.name) != new_key:
             taken = self.txn.get(new_key, db=self.db)
             if taken is not None and bytes(taken).decode() != record.id:
-                raise AlreadyExists(f'a segment named "{record.name}" already exists')
+                other = self.by_id(bytes(taken).decode())
+                shown = other.name if other is not None else record.name
+                raise AlreadyExists(f'a segment named "{shown}" already exists')
             if previous is not None:
                 self.txn.delete(_name_key(previous.name), db=self.db)
             self.txn.put(new_key, record.id.encode(), db=self.db)

@@ -92,14 +92,41 @@ class _Expanded:
     depth: int
 
 
-class Expander:
-    """Expands the references of rules against one catalog snapshot (one query, or one save)."""
+Memo = dict[str, "_Expanded"]
+"""Expanded dynamic segments by id; valid for one catalog and schema state (generation)."""
 
-    def __init__(self, lookup: Lookup, rule_of: RuleOf, limits: Limits) -> None:
+
+class ExpansionCache:
+    """Per org, the memo of the latest generation, so queries at an unchanged generation
+    (a segment builder counting on every keystroke) expand each segment only once."""
+
+    def __init__(self) -> None:
+        self._memos: dict[str, tuple[int, Memo]] = {}
+
+    def memo(self, org: str, generation: int) -> Memo:
+        held = self._memos.get(org)
+        if held is not None and held[0] == generation:
+            return held[1]
+        memo: Memo = {}
+        if held is None or held[0] < generation:
+            self._memos[org] = (generation, memo)
+        return memo
+
+
+class Expander:
+    """Expands the references of rules against one catalog snapshot (one query, or one save).
+
+    `memo` may be shared by expanders over the same snapshot: a segment that expanded
+    once has no cycle below it, whatever reaches it later.
+    """
+
+    def __init__(
+        self, lookup: Lookup, rule_of: RuleOf, limits: Limits, memo: Memo | None = None
+    ) -> None:
         self.lookup = lookup
         self.rule_of = rule_of
         self.budget = expanded_limits(limits)
-        self._done: dict[str, _Expanded] = {}
+        self._done: Memo = memo if memo is not None else {}
 
     def expand(self, rule: Rule, within: SegmentRecord | None = None) -> Rule:
         """`rule` with its references resolved; `within`: the segment whose rule it is."""
@@ -168,6 +195,7 @@ def _depth(rule: Rule) -> int:
 
 
 __all__ = [
+    "ExpansionCache",
     "Expander",
     "expanded_limits",
     "has_references",

@@ -4,6 +4,9 @@ Members are stored as column ids (see `layout`), one bitmap per shard, each valu
 8-byte version (the write transaction's generation) followed by the serialized
 roaring bitmap, exactly like the indexer's bitmaps. Members are added and removed by
 external contact id; an id that is no live contact is reported back, never stored.
+Answers are the stored set intersected with the live contacts, so a deleted contact
+leaves every static segment at once (a contact re-created under the same id lands in
+its old column and is a member again).
 Reading members for queries goes through the engine (`ReadView`, cached); the raw
 reads here are for write transactions, which must not touch the shared cache.
 """

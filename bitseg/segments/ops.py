@@ -22,7 +22,7 @@ from typing import Any
 import lmdb
 import orjson
 
-from bitseg.errors import FailedPrecondition, InvalidArgument
+from bitseg.errors import AlreadyExists, FailedPrecondition, InvalidArgument
 from bitseg.rules import rule_from_json, rule_to_json, to_text, validate
 from bitseg.rules.limits import Limits
 from bitseg.rules.model import Rule, SegmentRef
@@ -36,7 +36,7 @@ from bitseg.segments.catalog import (
     clean_description,
     clean_name,
 )
-from bitseg.segments.expand import Expander, map_references, references
+from bitseg.segments.expand import Expander, Memo, map_references, references
 from bitseg.segments.layout import new_id
 from bitseg.segments.membership import AnyBitMap, MemberChange, Members
 from bitseg.store import OrgStore
@@ -68,10 +68,15 @@ class SegmentOps:
 
     # -- reading ---------------------------------------------------------------------------
     def expander(
-        self, txn: lmdb.Transaction, schema: OrgSchema, pending: SegmentRecord | None = None
+        self,
+        txn: lmdb.Transaction,
+        schema: OrgSchema,
+        pending: SegmentRecord | None = None,
+        memo: Memo | None = None,
     ) -> Expander:
         """An expander over the catalog as seen by `txn`; a `pending` record (being saved)
-        stands in for its stored version, by id and by its new name."""
+        stands in for its stored version, by id and by its new name. `memo`: expansions
+        shared with other expanders of the same snapshot (never with a pending record)."""
         catalog = Catalog(self.store, txn)
         by_id = {pending.id: pending} if pending is not None else {}
         by_name = {pending.name.casefold(): pending} if pending is not None else {}
@@ -85,7 +90,7 @@ class SegmentOps:
         def rule_of(record: SegmentRecord) -> Rule:
             return self.stored_rule(record, schema)
 
-        return Expander(lookup, rule_of, self.limits)
+        return Expander(lookup, rule_of, self.limits, memo if pending is None else None)
 
     def stored_rule(self, record: SegmentRecord, schema: OrgSchema) -> Rule:
         """A dynamic segment's rule tree, validated against the current schema."""
@@ -168,6 +173,9 @@ class SegmentOps:
             record = old.with_(updated_at=_stamp(now))
             if name is not None:
                 record = record.with_(name=clean_name(name))
+                taken = catalog.by_name(record.name)
+                if taken is not None and taken.id != old.id:
+                    raise AlreadyExists(f'a segment named "{taken.name}" already exists')
             if description is not None:
                 record = record.with_(description=clean_description(description))
             if rule is not None:
@@ -294,17 +302,17 @@ class SegmentOps:
         return out
 
     def create_list(
-        self, source: SegmentRecord, cols: AnyBitMap, name: str | None, now: int | None
+        self, source: SegmentRecord, cols: AnyBitMap, name: str | None, as_of: int | None
     ) -> SegmentView:
-        """A new static segment holding `cols` (a snapshot of `source`'s members)."""
-        stamp = _stamp(now)
+        """A new static segment holding `cols`: `source`'s members as of `as_of` (now)."""
+        stamp, when = _stamp(None), _stamp(as_of)
         with self.store.write() as txn:
             catalog = Catalog(self.store, txn)
-            detail = "list " + stamp[:10]
+            detail = "list " + when[:10]
             record = SegmentRecord(
                 id=new_id(),
                 name=clean_name(name) if name else unique_name(catalog, source.name, detail),
-                description=f"Members of {source.name} on {stamp}", type=STATIC, rule=None,
+                description=f"Members of {source.name} as of {when}", type=STATIC, rule=None,
                 archived=False, created_at=stamp, updated_at=stamp,
             )
             catalog.put(record, None)

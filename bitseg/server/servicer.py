@@ -17,13 +17,14 @@ from functools import partial
 import grpc
 
 from bitseg.errors import InvalidArgument
-from bitseg.rules import parse_text, rule_from_json_text, rule_to_json_text, to_text, validate
+from bitseg.rules import rule_to_json_text, to_text, validate
 from bitseg.rules.limits import Limits
 from bitseg.rules.model import Rule
 from bitseg.server import rule_proto
 from bitseg.server.ingest import IngestBatch
+from bitseg.server.segment_rpcs import SegmentRpcs, selected_rule
+from bitseg.server.wire import decode_rule, micros, parse_now
 from bitseg.service import Service
-from bitseg.timeutil import parse_instant
 from bitseg.v1 import bitseg_pb2 as pb
 from bitseg.v1 import bitseg_pb2_grpc as pb_grpc
 
@@ -32,32 +33,6 @@ MAX_PREVIEW = 1000
 DEFAULT_PAGE = 100
 MAX_PAGE = 1000
 CHUNK_BYTES = 1 << 20  # aim for resolve chunks of about 1 MiB on the wire
-
-
-def decode_rule(rule: pb.Rule, limits: Limits) -> Rule:
-    """The model tree of a wire rule in any of its three forms (shape checked, not schema)."""
-    form = rule.WhichOneof("form")
-    if form == "json":
-        return rule_from_json_text(rule.json, limits)
-    if form == "text":
-        return parse_text(rule.text, limits)
-    if form == "node":
-        return rule_proto.from_proto(rule.node, limits)
-    raise InvalidArgument("rule: missing (set one of json, text or node)")
-
-
-def parse_now(now: str) -> int:
-    """Epoch seconds of a request's `now`; empty means the server clock."""
-    if not now:
-        return int(time.time())
-    try:
-        return parse_instant(now)
-    except InvalidArgument as e:
-        raise InvalidArgument(f"now: {e.message}") from None
-
-
-def micros(seconds: float) -> int:
-    return max(0, round(seconds * 1_000_000))
 
 
 def _org(org: str) -> str:
@@ -96,7 +71,7 @@ def _chunks(ids_chunks: Iterable[list[str]], packed: bool) -> Iterator[pb.Resolv
                 yield pb.ResolveChunk(ids=piece)
 
 
-class BitsegServicer(pb_grpc.BitsegServicer):
+class BitsegServicer(SegmentRpcs, pb_grpc.BitsegServicer):
     """Thin: every method is decode -> Service -> encode."""
 
     def __init__(self, service: Service, limits: Limits, writer: ThreadPoolExecutor) -> None:
@@ -105,7 +80,9 @@ class BitsegServicer(pb_grpc.BitsegServicer):
         self.writer = writer
 
     def _query(self, request: pb.CountRequest | pb.PreviewRequest) -> tuple[str, Rule, int]:
-        return _org(request.org), decode_rule(request.rule, self.limits), parse_now(request.now)
+        """(org, rule, now) of a query; a `segment` selector stands for {"segment": S}."""
+        rule = selected_rule(request, lambda r: decode_rule(r, self.limits))
+        return _org(request.org), rule, parse_now(request.now)
 
     async def Count(
         self, request: pb.CountRequest, context: grpc.aio.ServicerContext

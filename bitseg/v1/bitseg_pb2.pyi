@@ -13,10 +13,19 @@ class Logic(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     LOGIC_ALL: _ClassVar[Logic]
     LOGIC_ANY: _ClassVar[Logic]
     LOGIC_NOT: _ClassVar[Logic]
+
+class SegmentType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    SEGMENT_TYPE_UNSPECIFIED: _ClassVar[SegmentType]
+    SEGMENT_TYPE_DYNAMIC: _ClassVar[SegmentType]
+    SEGMENT_TYPE_STATIC: _ClassVar[SegmentType]
 LOGIC_UNSPECIFIED: Logic
 LOGIC_ALL: Logic
 LOGIC_ANY: Logic
 LOGIC_NOT: Logic
+SEGMENT_TYPE_UNSPECIFIED: SegmentType
+SEGMENT_TYPE_DYNAMIC: SegmentType
+SEGMENT_TYPE_STATIC: SegmentType
 
 class Rule(_message.Message):
     __slots__ = ("json", "text", "node")
@@ -167,14 +176,16 @@ class SegmentRef(_message.Message):
     def __init__(self, segment: _Optional[str] = ..., ever: _Optional[bool] = ...) -> None: ...
 
 class CountRequest(_message.Message):
-    __slots__ = ("org", "rule", "now")
+    __slots__ = ("org", "rule", "now", "segment")
     ORG_FIELD_NUMBER: _ClassVar[int]
     RULE_FIELD_NUMBER: _ClassVar[int]
     NOW_FIELD_NUMBER: _ClassVar[int]
+    SEGMENT_FIELD_NUMBER: _ClassVar[int]
     org: str
     rule: Rule
     now: str
-    def __init__(self, org: _Optional[str] = ..., rule: _Optional[_Union[Rule, _Mapping]] = ..., now: _Optional[str] = ...) -> None: ...
+    segment: str
+    def __init__(self, org: _Optional[str] = ..., rule: _Optional[_Union[Rule, _Mapping]] = ..., now: _Optional[str] = ..., segment: _Optional[str] = ...) -> None: ...
 
 class CountResponse(_message.Message):
     __slots__ = ("count", "eval_micros")
@@ -185,16 +196,18 @@ class CountResponse(_message.Message):
     def __init__(self, count: _Optional[int] = ..., eval_micros: _Optional[int] = ...) -> None: ...
 
 class PreviewRequest(_message.Message):
-    __slots__ = ("org", "rule", "now", "limit")
+    __slots__ = ("org", "rule", "now", "limit", "segment")
     ORG_FIELD_NUMBER: _ClassVar[int]
     RULE_FIELD_NUMBER: _ClassVar[int]
     NOW_FIELD_NUMBER: _ClassVar[int]
     LIMIT_FIELD_NUMBER: _ClassVar[int]
+    SEGMENT_FIELD_NUMBER: _ClassVar[int]
     org: str
     rule: Rule
     now: str
     limit: int
-    def __init__(self, org: _Optional[str] = ..., rule: _Optional[_Union[Rule, _Mapping]] = ..., now: _Optional[str] = ..., limit: _Optional[int] = ...) -> None: ...
+    segment: str
+    def __init__(self, org: _Optional[str] = ..., rule: _Optional[_Union[Rule, _Mapping]] = ..., now: _Optional[str] = ..., limit: _Optional[int] = ..., segment: _Optional[str] = ...) -> None: ...
 
 class Member(_message.Message):
     __slots__ = ("id", "name", "email", "company")
@@ -219,16 +232,18 @@ class PreviewResponse(_message.Message):
     def __init__(self, count: _Optional[int] = ..., members: _Optional[_Iterable[_Union[Member, _Mapping]]] = ..., eval_micros: _Optional[int] = ...) -> None: ...
 
 class ResolveRequest(_message.Message):
-    __slots__ = ("org", "rule", "now", "packed")
+    __slots__ = ("org", "rule", "now", "packed", "segment")
     ORG_FIELD_NUMBER: _ClassVar[int]
     RULE_FIELD_NUMBER: _ClassVar[int]
     NOW_FIELD_NUMBER: _ClassVar[int]
     PACKED_FIELD_NUMBER: _ClassVar[int]
+    SEGMENT_FIELD_NUMBER: _ClassVar[int]
     org: str
     rule: Rule
     now: str
     packed: bool
-    def __init__(self, org: _Optional[str] = ..., rule: _Optional[_Union[Rule, _Mapping]] = ..., now: _Optional[str] = ..., packed: _Optional[bool] = ...) -> None: ...
+    segment: str
+    def __init__(self, org: _Optional[str] = ..., rule: _Optional[_Union[Rule, _Mapping]] = ..., now: _Optional[str] = ..., packed: _Optional[bool] = ..., segment: _Optional[str] = ...) -> None: ...
 
 class ResolveChunk(_message.Message):
     __slots__ = ("ids", "ids_packed", "total", "eval_micros")
@@ -243,18 +258,20 @@ class ResolveChunk(_message.Message):
     def __init__(self, ids: _Optional[_Iterable[str]] = ..., ids_packed: _Optional[bytes] = ..., total: _Optional[int] = ..., eval_micros: _Optional[int] = ...) -> None: ...
 
 class ListMembersRequest(_message.Message):
-    __slots__ = ("org", "rule", "now", "cursor", "page_size")
+    __slots__ = ("org", "rule", "now", "cursor", "page_size", "segment")
     ORG_FIELD_NUMBER: _ClassVar[int]
     RULE_FIELD_NUMBER: _ClassVar[int]
     NOW_FIELD_NUMBER: _ClassVar[int]
     CURSOR_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    SEGMENT_FIELD_NUMBER: _ClassVar[int]
     org: str
     rule: Rule
     now: str
     cursor: str
     page_size: int
-    def __init__(self, org: _Optional[str] = ..., rule: _Optional[_Union[Rule, _Mapping]] = ..., now: _Optional[str] = ..., cursor: _Optional[str] = ..., page_size: _Optional[int] = ...) -> None: ...
+    segment: str
+    def __init__(self, org: _Optional[str] = ..., rule: _Optional[_Union[Rule, _Mapping]] = ..., now: _Optional[str] = ..., cursor: _Optional[str] = ..., page_size: _Optional[int] = ..., segment: _Optional[str] = ...) -> None: ...
 
 class ListMembersResponse(_message.Message):
     __slots__ = ("ids", "next_cursor", "eval_micros")
@@ -355,3 +372,207 @@ class ParseRuleResponse(_message.Message):
     text: str
     node: RuleNode
     def __init__(self, json: _Optional[str] = ..., text: _Optional[str] = ..., node: _Optional[_Union[RuleNode, _Mapping]] = ...) -> None: ...
+
+class Segment(_message.Message):
+    __slots__ = ("id", "name", "description", "type", "rule_json", "rule_text", "archived", "created_at", "updated_at")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    RULE_JSON_FIELD_NUMBER: _ClassVar[int]
+    RULE_TEXT_FIELD_NUMBER: _ClassVar[int]
+    ARCHIVED_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    name: str
+    description: str
+    type: SegmentType
+    rule_json: str
+    rule_text: str
+    archived: bool
+    created_at: str
+    updated_at: str
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., description: _Optional[str] = ..., type: _Optional[_Union[SegmentType, str]] = ..., rule_json: _Optional[str] = ..., rule_text: _Optional[str] = ..., archived: _Optional[bool] = ..., created_at: _Optional[str] = ..., updated_at: _Optional[str] = ...) -> None: ...
+
+class CreateSegmentRequest(_message.Message):
+    __slots__ = ("org", "name", "description", "rule", "members")
+    ORG_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    RULE_FIELD_NUMBER: _ClassVar[int]
+    MEMBERS_FIELD_NUMBER: _ClassVar[int]
+    org: str
+    name: str
+    description: str
+    rule: Rule
+    members: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, org: _Optional[str] = ..., name: _Optional[str] = ..., description: _Optional[str] = ..., rule: _Optional[_Union[Rule, _Mapping]] = ..., members: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class CreateSegmentResponse(_message.Message):
+    __slots__ = ("segment", "members")
+    SEGMENT_FIELD_NUMBER: _ClassVar[int]
+    MEMBERS_FIELD_NUMBER: _ClassVar[int]
+    segment: Segment
+    members: MembersResponse
+    def __init__(self, segment: _Optional[_Union[Segment, _Mapping]] = ..., members: _Optional[_Union[MembersResponse, _Mapping]] = ...) -> None: ...
+
+class GetSegmentRequest(_message.Message):
+    __slots__ = ("org", "segment")
+    ORG_FIELD_NUMBER: _ClassVar[int]
+    SEGMENT_FIELD_NUMBER: _ClassVar[int]
+    org: str
+    segment: str
+    def __init__(self, org: _Optional[str] = ..., segment: _Optional[str] = ...) -> None: ...
+
+class ListSegmentsRequest(_message.Message):
+    __slots__ = ("org", "include_archived")
+    ORG_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_ARCHIVED_FIELD_NUMBER: _ClassVar[int]
+    org: str
+    include_archived: bool
+    def __init__(self, org: _Optional[str] = ..., include_archived: _Optional[bool] = ...) -> None: ...
+
+class ListSegmentsResponse(_message.Message):
+    __slots__ = ("segments",)
+    SEGMENTS_FIELD_NUMBER: _ClassVar[int]
+    segments: _containers.RepeatedCompositeFieldContainer[Segment]
+    def __init__(self, segments: _Optional[_Iterable[_Union[Segment, _Mapping]]] = ...) -> None: ...
+
+class UpdateSegmentRequest(_message.Message):
+    __slots__ = ("org", "segment", "name", "description", "rule")
+    ORG_FIELD_NUMBER: _ClassVar[int]
+    SEGMENT_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    RULE_FIELD_NUMBER: _ClassVar[int]
+    org: str
+    segment: str
+    name: str
+    description: str
+    rule: Rule
+    def __init__(self, org: _Optional[str] = ..., segment: _Optional[str] = ..., name: _Optional[str] = ..., description: _Optional[str] = ..., rule: _Optional[_Union[Rule, _Mapping]] = ...) -> None: ...
+
+class DuplicateSegmentRequest(_message.Message):
+    __slots__ = ("org", "segment", "name")
+    ORG_FIELD_NUMBER: _ClassVar[int]
+    SEGMENT_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    org: str
+    segment: str
+    name: str
+    def __init__(self, org: _Optional[str] = ..., segment: _Optional[str] = ..., name: _Optional[str] = ...) -> None: ...
+
+class ArchiveSegmentRequest(_message.Message):
+    __slots__ = ("org", "segment", "unarchive")
+    ORG_FIELD_NUMBER: _ClassVar[int]
+    SEGMENT_FIELD_NUMBER: _ClassVar[int]
+    UNARCHIVE_FIELD_NUMBER: _ClassVar[int]
+    org: str
+    segment: str
+    unarchive: bool
+    def __init__(self, org: _Optional[str] = ..., segment: _Optional[str] = ..., unarchive: _Optional[bool] = ...) -> None: ...
+
+class DeleteSegmentRequest(_message.Message):
+    __slots__ = ("org", "segment")
+    ORG_FIELD_NUMBER: _ClassVar[int]
+    SEGMENT_FIELD_NUMBER: _ClassVar[int]
+    org: str
+    segment: str
+    def __init__(self, org: _Optional[str] = ..., segment: _Optional[str] = ...) -> None: ...
+
+class DeleteSegmentResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class AddMembersRequest(_message.Message):
+    __slots__ = ("org", "segment", "ids")
+    ORG_FIELD_NUMBER: _ClassVar[int]
+    SEGMENT_FIELD_NUMBER: _ClassVar[int]
+    IDS_FIELD_NUMBER: _ClassVar[int]
+    org: str
+    segment: str
+    ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, org: _Optional[str] = ..., segment: _Optional[str] = ..., ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class RemoveMembersRequest(_message.Message):
+    __slots__ = ("org", "segment", "ids")
+    ORG_FIELD_NUMBER: _ClassVar[int]
+    SEGMENT_FIELD_NUMBER: _ClassVar[int]
+    IDS_FIELD_NUMBER: _ClassVar[int]
+    org: str
+    segment: str
+    ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, org: _Optional[str] = ..., segment: _Optional[str] = ..., ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class MembersResponse(_message.Message):
+    __slots__ = ("changed", "unchanged", "unknown", "unknown_count")
+    CHANGED_FIELD_NUMBER: _ClassVar[int]
+    UNCHANGED_FIELD_NUMBER: _ClassVar[int]
+    UNKNOWN_FIELD_NUMBER: _ClassVar[int]
+    UNKNOWN_COUNT_FIELD_NUMBER: _ClassVar[int]
+    changed: int
+    unchanged: int
+    unknown: _containers.RepeatedScalarFieldContainer[str]
+    unknown_count: int
+    def __init__(self, changed: _Optional[int] = ..., unchanged: _Optional[int] = ..., unknown: _Optional[_Iterable[str]] = ..., unknown_count: _Optional[int] = ...) -> None: ...
+
+class UpsertSegmentsByNameRequest(_message.Message):
+    __slots__ = ("org", "names")
+    ORG_FIELD_NUMBER: _ClassVar[int]
+    NAMES_FIELD_NUMBER: _ClassVar[int]
+    org: str
+    names: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, org: _Optional[str] = ..., names: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class UpsertSegmentsByNameResponse(_message.Message):
+    __slots__ = ("ids", "created")
+    IDS_FIELD_NUMBER: _ClassVar[int]
+    CREATED_FIELD_NUMBER: _ClassVar[int]
+    ids: _containers.RepeatedScalarFieldContainer[str]
+    created: _containers.RepeatedScalarFieldContainer[bool]
+    def __init__(self, ids: _Optional[_Iterable[str]] = ..., created: _Optional[_Iterable[bool]] = ...) -> None: ...
+
+class ExportToListRequest(_message.Message):
+    __slots__ = ("org", "segment", "name", "now")
+    ORG_FIELD_NUMBER: _ClassVar[int]
+    SEGMENT_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    NOW_FIELD_NUMBER: _ClassVar[int]
+    org: str
+    segment: str
+    name: str
+    now: str
+    def __init__(self, org: _Optional[str] = ..., segment: _Optional[str] = ..., name: _Optional[str] = ..., now: _Optional[str] = ...) -> None: ...
+
+class ExportToListResponse(_message.Message):
+    __slots__ = ("segment", "count", "eval_micros")
+    SEGMENT_FIELD_NUMBER: _ClassVar[int]
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    EVAL_MICROS_FIELD_NUMBER: _ClassVar[int]
+    segment: Segment
+    count: int
+    eval_micros: int
+    def __init__(self, segment: _Optional[_Union[Segment, _Mapping]] = ..., count: _Optional[int] = ..., eval_micros: _Optional[int] = ...) -> None: ...
+
+class ExportMembersCsvRequest(_message.Message):
+    __slots__ = ("org", "segment", "rule", "now")
+    ORG_FIELD_NUMBER: _ClassVar[int]
+    SEGMENT_FIELD_NUMBER: _ClassVar[int]
+    RULE_FIELD_NUMBER: _ClassVar[int]
+    NOW_FIELD_NUMBER: _ClassVar[int]
+    org: str
+    segment: str
+    rule: Rule
+    now: str
+    def __init__(self, org: _Optional[str] = ..., segment: _Optional[str] = ..., rule: _Optional[_Union[Rule, _Mapping]] = ..., now: _Optional[str] = ...) -> None: ...
+
+class CsvChunk(_message.Message):
+    __slots__ = ("data", "total", "eval_micros")
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    EVAL_MICROS_FIELD_NUMBER: _ClassVar[int]
+    data: bytes
+    total: int
+    eval_micros: int
+    def __init__(self, data: _Optional[bytes] = ..., total: _Optional[int] = ..., eval_micros: _Optional[int] = ...) -> None: ...

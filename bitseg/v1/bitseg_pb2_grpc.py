@@ -64,6 +64,66 @@ class BitsegStub:
                 request_serializer=bitseg_dot_v1_dot_bitseg__pb2.ParseRuleRequest.SerializeToString,
                 response_deserializer=bitseg_dot_v1_dot_bitseg__pb2.ParseRuleResponse.FromString,
                 _registered_method=True)
+        self.CreateSegment = channel.unary_unary(
+                '/bitseg.v1.Bitseg/CreateSegment',
+                request_serializer=bitseg_dot_v1_dot_bitseg__pb2.CreateSegmentRequest.SerializeToString,
+                response_deserializer=bitseg_dot_v1_dot_bitseg__pb2.CreateSegmentResponse.FromString,
+                _registered_method=True)
+        self.GetSegment = channel.unary_unary(
+                '/bitseg.v1.Bitseg/GetSegment',
+                request_serializer=bitseg_dot_v1_dot_bitseg__pb2.GetSegmentRequest.SerializeToString,
+                response_deserializer=bitseg_dot_v1_dot_bitseg__pb2.Segment.FromString,
+                _registered_method=True)
+        self.ListSegments = channel.unary_unary(
+                '/bitseg.v1.Bitseg/ListSegments',
+                request_serializer=bitseg_dot_v1_dot_bitseg__pb2.ListSegmentsRequest.SerializeToString,
+                response_deserializer=bitseg_dot_v1_dot_bitseg__pb2.ListSegmentsResponse.FromString,
+                _registered_method=True)
+        self.UpdateSegment = channel.unary_unary(
+                '/bitseg.v1.Bitseg/UpdateSegment',
+                request_serializer=bitseg_dot_v1_dot_bitseg__pb2.UpdateSegmentRequest.SerializeToString,
+                response_deserializer=bitseg_dot_v1_dot_bitseg__pb2.Segment.FromString,
+                _registered_method=True)
+        self.DuplicateSegment = channel.unary_unary(
+                '/bitseg.v1.Bitseg/DuplicateSegment',
+                request_serializer=bitseg_dot_v1_dot_bitseg__pb2.DuplicateSegmentRequest.SerializeToString,
+                response_deserializer=bitseg_dot_v1_dot_bitseg__pb2.Segment.FromString,
+                _registered_method=True)
+        self.ArchiveSegment = channel.unary_unary(
+                '/bitseg.v1.Bitseg/ArchiveSegment',
+                request_serializer=bitseg_dot_v1_dot_bitseg__pb2.ArchiveSegmentRequest.SerializeToString,
+                response_deserializer=bitseg_dot_v1_dot_bitseg__pb2.Segment.FromString,
+                _registered_method=True)
+        self.DeleteSegment = channel.unary_unary(
+                '/bitseg.v1.Bitseg/DeleteSegment',
+                request_serializer=bitseg_dot_v1_dot_bitseg__pb2.DeleteSegmentRequest.SerializeToString,
+                response_deserializer=bitseg_dot_v1_dot_bitseg__pb2.DeleteSegmentResponse.FromString,
+                _registered_method=True)
+        self.AddMembers = channel.unary_unary(
+                '/bitseg.v1.Bitseg/AddMembers',
+                request_serializer=bitseg_dot_v1_dot_bitseg__pb2.AddMembersRequest.SerializeToString,
+                response_deserializer=bitseg_dot_v1_dot_bitseg__pb2.MembersResponse.FromString,
+                _registered_method=True)
+        self.RemoveMembers = channel.unary_unary(
+                '/bitseg.v1.Bitseg/RemoveMembers',
+                request_serializer=bitseg_dot_v1_dot_bitseg__pb2.RemoveMembersRequest.SerializeToString,
+                response_deserializer=bitseg_dot_v1_dot_bitseg__pb2.MembersResponse.FromString,
+                _registered_method=True)
+        self.UpsertSegmentsByName = channel.unary_unary(
+                '/bitseg.v1.Bitseg/UpsertSegmentsByName',
+                request_serializer=bitseg_dot_v1_dot_bitseg__pb2.UpsertSegmentsByNameRequest.SerializeToString,
+                response_deserializer=bitseg_dot_v1_dot_bitseg__pb2.UpsertSegmentsByNameResponse.FromString,
+                _registered_method=True)
+        self.ExportToList = channel.unary_unary(
+                '/bitseg.v1.Bitseg/ExportToList',
+                request_serializer=bitseg_dot_v1_dot_bitseg__pb2.ExportToListRequest.SerializeToString,
+                response_deserializer=bitseg_dot_v1_dot_bitseg__pb2.ExportToListResponse.FromString,
+                _registered_method=True)
+        self.ExportMembersCsv = channel.unary_stream(
+                '/bitseg.v1.Bitseg/ExportMembersCsv',
+                request_serializer=bitseg_dot_v1_dot_bitseg__pb2.ExportMembersCsvRequest.SerializeToString,
+                response_deserializer=bitseg_dot_v1_dot_bitseg__pb2.CsvChunk.FromString,
+                _registered_method=True)
 
 
 class BitsegServicer:
@@ -113,6 +173,97 @@ class BitsegServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateSegment(self, request, context):
+        """Segments. A segment is named by its id or its name (names are unique per org,
+        case-insensitively). Count, Preview, Resolve and ListMembers take a segment
+        instead of a rule through their `segment` field; a rule may also reference a
+        segment with {"segment": S}. Unknown segment: NOT_FOUND; a duplicate name:
+        ALREADY_EXISTS; a reference cycle: INVALID_ARGUMENT naming it; deleting a
+        segment other segments reference, or changing the members of a dynamic one:
+        FAILED_PRECONDITION.
+
+        A dynamic segment (with a rule) or a static one (with members, or none).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSegment(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSegments(self, request, context):
+        """Every segment of the org, by name; archived ones only on request.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateSegment(self, request, context):
+        """Change the name, the description and (dynamic segments) the rule.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DuplicateSegment(self, request, context):
+        """A copy (rule, or members) named "<name> (copy)" unless a name is given.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ArchiveSegment(self, request, context):
+        """Archive (hide from ListSegments) or unarchive; an archived segment still works.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteSegment(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddMembers(self, request, context):
+        """Add contacts to a static segment by id; ids that are no contact are reported.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemoveMembers(self, request, context):
+        """Remove contacts from a static segment by id; ids that are no contact are reported.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpsertSegmentsByName(self, request, context):
+        """Idempotent: the id of the segment of each name, creating missing ones as empty
+        static segments.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ExportToList(self, request, context):
+        """Freeze a segment's current members into a new static segment.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ExportMembersCsv(self, request, context):
+        """The members of a segment (or a rule) as CSV: id,name,email,company, in chunks.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_BitsegServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -145,6 +296,66 @@ def add_BitsegServicer_to_server(servicer, server):
                     servicer.ParseRule,
                     request_deserializer=bitseg_dot_v1_dot_bitseg__pb2.ParseRuleRequest.FromString,
                     response_serializer=bitseg_dot_v1_dot_bitseg__pb2.ParseRuleResponse.SerializeToString,
+            ),
+            'CreateSegment': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateSegment,
+                    request_deserializer=bitseg_dot_v1_dot_bitseg__pb2.CreateSegmentRequest.FromString,
+                    response_serializer=bitseg_dot_v1_dot_bitseg__pb2.CreateSegmentResponse.SerializeToString,
+            ),
+            'GetSegment': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSegment,
+                    request_deserializer=bitseg_dot_v1_dot_bitseg__pb2.GetSegmentRequest.FromString,
+                    response_serializer=bitseg_dot_v1_dot_bitseg__pb2.Segment.SerializeToString,
+            ),
+            'ListSegments': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSegments,
+                    request_deserializer=bitseg_dot_v1_dot_bitseg__pb2.ListSegmentsRequest.FromString,
+                    response_serializer=bitseg_dot_v1_dot_bitseg__pb2.ListSegmentsResponse.SerializeToString,
+            ),
+            'UpdateSegment': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateSegment,
+                    request_deserializer=bitseg_dot_v1_dot_bitseg__pb2.UpdateSegmentRequest.FromString,
+                    response_serializer=bitseg_dot_v1_dot_bitseg__pb2.Segment.SerializeToString,
+            ),
+            'DuplicateSegment': grpc.unary_unary_rpc_method_handler(
+                    servicer.DuplicateSegment,
+                    request_deserializer=bitseg_dot_v1_dot_bitseg__pb2.DuplicateSegmentRequest.FromString,
+                    response_serializer=bitseg_dot_v1_dot_bitseg__pb2.Segment.SerializeToString,
+            ),
+            'ArchiveSegment': grpc.unary_unary_rpc_method_handler(
+                    servicer.ArchiveSegment,
+                    request_deserializer=bitseg_dot_v1_dot_bitseg__pb2.ArchiveSegmentRequest.FromString,
+                    response_serializer=bitseg_dot_v1_dot_bitseg__pb2.Segment.SerializeToString,
+            ),
+            'DeleteSegment': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteSegment,
+                    request_deserializer=bitseg_dot_v1_dot_bitseg__pb2.DeleteSegmentRequest.FromString,
+                    response_serializer=bitseg_dot_v1_dot_bitseg__pb2.DeleteSegmentResponse.SerializeToString,
+            ),
+            'AddMembers': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddMembers,
+                    request_deserializer=bitseg_dot_v1_dot_bitseg__pb2.AddMembersRequest.FromString,
+                    response_serializer=bitseg_dot_v1_dot_bitseg__pb2.MembersResponse.SerializeToString,
+            ),
+            'RemoveMembers': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveMembers,
+                    request_deserializer=bitseg_dot_v1_dot_bitseg__pb2.RemoveMembersRequest.FromString,
+                    response_serializer=bitseg_dot_v1_dot_bitseg__pb2.MembersResponse.SerializeToString,
+            ),
+            'UpsertSegmentsByName': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpsertSegmentsByName,
+                    request_deserializer=bitseg_dot_v1_dot_bitseg__pb2.UpsertSegmentsByNameRequest.FromString,
+                    response_serializer=bitseg_dot_v1_dot_bitseg__pb2.UpsertSegmentsByNameResponse.SerializeToString,
+            ),
+            'ExportToList': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExportToList,
+                    request_deserializer=bitseg_dot_v1_dot_bitseg__pb2.ExportToListRequest.FromString,
+                    response_serializer=bitseg_dot_v1_dot_bitseg__pb2.ExportToListResponse.SerializeToString,
+            ),
+            'ExportMembersCsv': grpc.unary_stream_rpc_method_handler(
+                    servicer.ExportMembersCsv,
+                    request_deserializer=bitseg_dot_v1_dot_bitseg__pb2.ExportMembersCsvRequest.FromString,
+                    response_serializer=bitseg_dot_v1_dot_bitseg__pb2.CsvChunk.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -309,6 +520,330 @@ class Bitseg:
             '/bitseg.v1.Bitseg/ParseRule',
             bitseg_dot_v1_dot_bitseg__pb2.ParseRuleRequest.SerializeToString,
             bitseg_dot_v1_dot_bitseg__pb2.ParseRuleResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateSegment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/bitseg.v1.Bitseg/CreateSegment',
+            bitseg_dot_v1_dot_bitseg__pb2.CreateSegmentRequest.SerializeToString,
+            bitseg_dot_v1_dot_bitseg__pb2.CreateSegmentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSegment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/bitseg.v1.Bitseg/GetSegment',
+            bitseg_dot_v1_dot_bitseg__pb2.GetSegmentRequest.SerializeToString,
+            bitseg_dot_v1_dot_bitseg__pb2.Segment.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSegments(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/bitseg.v1.Bitseg/ListSegments',
+            bitseg_dot_v1_dot_bitseg__pb2.ListSegmentsRequest.SerializeToString,
+            bitseg_dot_v1_dot_bitseg__pb2.ListSegmentsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateSegment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/bitseg.v1.Bitseg/UpdateSegment',
+            bitseg_dot_v1_dot_bitseg__pb2.UpdateSegmentRequest.SerializeToString,
+            bitseg_dot_v1_dot_bitseg__pb2.Segment.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DuplicateSegment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/bitseg.v1.Bitseg/DuplicateSegment',
+            bitseg_dot_v1_dot_bitseg__pb2.DuplicateSegmentRequest.SerializeToString,
+            bitseg_dot_v1_dot_bitseg__pb2.Segment.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ArchiveSegment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/bitseg.v1.Bitseg/ArchiveSegment',
+            bitseg_dot_v1_dot_bitseg__pb2.ArchiveSegmentRequest.SerializeToString,
+            bitseg_dot_v1_dot_bitseg__pb2.Segment.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteSegment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/bitseg.v1.Bitseg/DeleteSegment',
+            bitseg_dot_v1_dot_bitseg__pb2.DeleteSegmentRequest.SerializeToString,
+            bitseg_dot_v1_dot_bitseg__pb2.DeleteSegmentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddMembers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/bitseg.v1.Bitseg/AddMembers',
+            bitseg_dot_v1_dot_bitseg__pb2.AddMembersRequest.SerializeToString,
+            bitseg_dot_v1_dot_bitseg__pb2.MembersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemoveMembers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/bitseg.v1.Bitseg/RemoveMembers',
+            bitseg_dot_v1_dot_bitseg__pb2.RemoveMembersRequest.SerializeToString,
+            bitseg_dot_v1_dot_bitseg__pb2.MembersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpsertSegmentsByName(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/bitseg.v1.Bitseg/UpsertSegmentsByName',
+            bitseg_dot_v1_dot_bitseg__pb2.UpsertSegmentsByNameRequest.SerializeToString,
+            bitseg_dot_v1_dot_bitseg__pb2.UpsertSegmentsByNameResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExportToList(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/bitseg.v1.Bitseg/ExportToList',
+            bitseg_dot_v1_dot_bitseg__pb2.ExportToListRequest.SerializeToString,
+            bitseg_dot_v1_dot_bitseg__pb2.ExportToListResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExportMembersCsv(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/bitseg.v1.Bitseg/ExportMembersCsv',
+            bitseg_dot_v1_dot_bitseg__pb2.ExportMembersCsvRequest.SerializeToString,
+            bitseg_dot_v1_dot_bitseg__pb2.CsvChunk.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,207 @@
+"""The segment RPCs of `bitseg.v1.Bitseg`: decode, call `Service`, encode.
+
+Mixed into `BitsegServicer`. Reads (get, list, CSV export) run inline on the event
+loop; every write runs on the one writer thread, like ingest, because an LMDB write
+transaction is bound to the thread that began it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from typing import Any, TypeVar
+
+import grpc
+import orjson
+
+from bitseg.errors import InvalidArgument
+from bitseg.rules.limits import Limits
+from bitseg.rules.model import Rule, SegmentRef
+from bitseg.segments.membership import MemberChange
+from bitseg.segments.ops import SegmentView
+from bitseg.server.wire import decode_rule, micros, parse_now
+from bitseg.service import Service
+from bitseg.v1 import bitseg_pb2 as pb
+
+T = TypeVar("T")
+
+_TYPES = {"dynamic": pb.SEGMENT_TYPE_DYNAMIC, "static": pb.SEGMENT_TYPE_STATIC}
+
+
+def segment_message(view: SegmentView) -> pb.Segment:
+    return pb.Segment(
+        id=view.id,
+        name=view.name,
+        description=view.description,
+        type=_TYPES[view.type],
+        rule_json=orjson.dumps(view.rule).decode() if view.rule is not None else "",
+        rule_text=view.rule_text,
+        archived=view.archived,
+        created_at=view.created_at,
+        updated_at=view.updated_at,
+    )
+
+
+def members_message(change: MemberChange | None) -> pb.MembersResponse:
+    if change is None:
+        return pb.MembersResponse()
+    return pb.MembersResponse(
+        changed=change.changed,
+        unchanged=change.unchanged,
+        unknown=change.unknown,
+        unknown_count=change.unknown_count,
+    )
+
+
+def required(value: str, name: str) -> str:
+    if not value:
+        raise InvalidArgument(f"{name}: required")
+    return value
+
+
+def selected_rule(request: Any, decode: Callable[[pb.Rule], Rule]) -> Rule:
+    """A query's rule: its `segment` (as a reference) or its `rule`, exactly one of them."""
+    segment = getattr(request, "segment", "")
+    has_rule = request.HasField("rule")
+    if segment and has_rule:
+        raise InvalidArgument("give a segment or a rule, not both")
+    if segment:
+        return SegmentRef(segment)
+    return decode(request.rule)
+
+
+class SegmentRpcs:
+    """Segment management RPCs (a mixin: needs `service`, `limits`, `writer`)."""
+
+    service: Service
+    limits: Limits
+    writer: ThreadPoolExecutor
+
+    def _decode(self, rule: pb.Rule) -> Rule:
+        return decode_rule(rule, self.limits)
+
+    async def _write(self, fn: Callable[..., T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.writer, partial(fn, *args))
+
+    async def CreateSegment(
+        self, request: pb.CreateSegmentRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CreateSegmentResponse:
+        org = required(request.org, "org")
+        rule = self._decode(request.rule) if request.HasField("rule") else None
+        members = list(request.members) if rule is None else None
+        if rule is not None and request.members:
+            raise InvalidArgument("a segment has a rule (dynamic) or members (static), not both")
+        view, change = await self._write(
+            self.service.create_segment, org, request.name, rule, members, request.description
+        )
+        return pb.CreateSegmentResponse(
+            segment=segment_message(view), members=members_message(change)
+        )
+
+    async def GetSegment(
+        self, request: pb.GetSegmentRequest, context: grpc.aio.ServicerContext
+    ) -> pb.Segment:
+        org, segment = required(request.org, "org"), required(request.segment, "segment")
+        return segment_message(self.service.get_segment(org, segment))
+
+    async def ListSegments(
+        self, request: pb.ListSegmentsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListSegmentsResponse:
+        views = self.service.list_segments(required(request.org, "org"), request.include_archived)
+        return pb.ListSegmentsResponse(segments=[segment_message(v) for v in views])
+
+    async def UpdateSegment(
+        self, request: pb.UpdateSegmentRequest, context: grpc.aio.ServicerContext
+    ) -> pb.Segment:
+        org, segment = required(request.org, "org"), required(request.segment, "segment")
+        name = request.name if request.HasField("name") else None
+        description = request.description if request.HasField("description") else None
+        rule = self._decode(request.rule) if request.HasField("rule") else None
+        view = await self._write(
+            self.service.update_segment, org, segment, name, description, rule
+        )
+        return segment_message(view)
+
+    async def DuplicateSegment(
+        self, request: pb.DuplicateSegmentRequest, context: grpc.aio.ServicerContext
+    ) -> pb.Segment:
+        org, segment = required(request.org, "org"), required(request.segment, "segment")
+        view = await self._write(
+            self.service.duplicate_segment, org, segment, request.name or None
+        )
+        return segment_message(view)
+
+    async def ArchiveSegment(
+        self, request: pb.ArchiveSegmentRequest, context: grpc.aio.ServicerContext
+    ) -> pb.Segment:
+        org, segment = required(request.org, "org"), required(request.segment, "segment")
+        view = await self._write(
+            self.service.archive_segment, org, segment, not request.unarchive
+        )
+        return segment_message(view)
+
+    async def DeleteSegment(
+        self, request: pb.DeleteSegmentRequest, context: grpc.aio.ServicerContext
+    ) -> pb.DeleteSegmentResponse:
+        org, segment = required(request.org, "org"), required(request.segment, "segment")
+        await self._write(self.service.delete_segment, org, segment)
+        return pb.DeleteSegmentResponse()
+
+    async def AddMembers(
+        self, request: pb.AddMembersRequest, context: grpc.aio.ServicerContext
+    ) -> pb.MembersResponse:
+        org, segment = required(request.org, "org"), required(request.segment, "segment")
+        change = await self._write(self.service.add_members, org, segment, list(request.ids))
+        return members_message(change)
+
+    async def RemoveMembers(
+        self, request: pb.RemoveMembersRequest, context: grpc.aio.ServicerContext
+    ) -> pb.MembersResponse:
+        org, segment = required(request.org, "org"), required(request.segment, "segment")
+        change = await self._write(self.service.remove_members, org, segment, list(request.ids))
+        return members_message(change)
+
+    async def UpsertSegmentsByName(
+        self, request: pb.UpsertSegmentsByNameRequest, context: grpc.aio.ServicerContext
+    ) -> pb.UpsertSegmentsByNameResponse:
+        org = required(request.org, "org")
+        done = await self._write(self.service.upsert_segments_by_name, org, list(request.names))
+        return pb.UpsertSegmentsByNameResponse(
+            ids=[i for i, _ in done], created=[c for _, c in done]
+        )
+
+    async def ExportToList(
+        self, request: pb.ExportToListRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ExportToListResponse:
+        org, segment = required(request.org, "org"), required(request.segment, "segment")
+        now = parse_now(request.now)
+        started = asyncio.get_running_loop().time()
+        view, count = await self._write(
+            self.service.export_to_list, org, segment, request.name or None, now
+        )
+        seconds = asyncio.get_running_loop().time() - started
+        return pb.ExportToListResponse(
+            segment=segment_message(view), count=count, eval_micros=micros(seconds)
+        )
+
+    async def ExportMembersCsv(
+        self, request: pb.ExportMembersCsvRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[pb.CsvChunk]:
+        org = required(request.org, "org")
+        rule = selected_rule(request, self._decode)
+        export, seconds = self.service.export_csv(org, rule, parse_now(request.now))
+        try:
+            first = True
+            for data in export:
+                chunk = pb.CsvChunk(data=data)
+                if first:
+                    chunk.total = export.total
+                    chunk.eval_micros = micros(seconds)
+                    first = False
+                yield chunk
+                await asyncio.sleep(0)  # let other calls run between chunks
+        finally:
+            export.close()
