@@ -151,12 +151,12 @@ class Service:
         started = time.perf_counter()
         with self._view(org) as view:
             clock = int(time.time()) if now is None else now
-            n = Executor(view, now=clock).count(self._plan(view, rule, clock))
+            n = _executor(view, clock).count(self._plan(view, rule, clock))
         return n, time.perf_counter() - started
 
     def _members(self, view: ReadView, rule: Rule, now: int | None) -> AnyBitMap:
         clock = int(time.time()) if now is None else now
-        return Executor(view, now=clock).members(self._plan(view, rule, clock))
+        return _executor(view, clock).members(self._plan(view, rule, clock))
 
     def preview(
         self, org: str, rule: Rule, limit: int = 10, now: int | None = None
@@ -331,6 +331,10 @@ class Service:
                 self._drop_org(org)
             raise
         return IngestSummary(applied=summary, seconds=time.perf_counter() - started)
+
+
+def _executor(view: ReadView, now: int) -> Executor:
+    return Executor(view, now=now, results=view.store.leaf_results, gen=view.gen)
 
 
 def check_campaigns(view: ReadView, rule: Rule) -> None:

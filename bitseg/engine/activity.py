@@ -60,28 +60,39 @@ def all_live(src: BitmapSource) -> AnyBitMap:
 
 def deal_owners(src: BitmapSource, deals: AnyBitMap) -> np.ndarray:
     """Owner contact columns of the given deal columns (one entry per deal with an owner)."""
-    cols = np.frombuffer(deals.to_array(), dtype=np.uint32).astype(np.int64)
-    if not len(cols):
-        return cols
+    cols = np.frombuffer(deals.to_array(), dtype=np.uint32)  # sorted ascending
     out: list[np.ndarray] = []
-    shards = cols >> keys.SHARD_BITS
-    for shard in np.unique(shards).tolist():
+    start = 0
+    while start < len(cols):
+        shard = int(cols[start]) >> keys.SHARD_BITS
+        end = int(np.searchsorted(cols, (shard + 1) << keys.SHARD_BITS))
         owners = src.owner_array(shard)
-        offsets = cols[shards == shard] - (shard << keys.SHARD_BITS)
-        offsets = offsets[offsets < len(owners)]
-        mapped = owners[offsets].astype(np.int64) - 1
-        out.append(mapped[mapped >= 0])
-    return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
+        offsets = cols[start:end] - np.uint32(shard << keys.SHARD_BITS)
+        offsets = offsets[: np.searchsorted(offsets, len(owners))]
+        mapped = owners[offsets]
+        out.append(mapped[mapped > 0] - np.uint32(1))
+        start = end
+    if not out:
+        return np.zeros(0, dtype=np.uint32)
+    return out[0] if len(out) == 1 else np.concatenate(out)
 
 
 def contacts_by_count(src: BitmapSource, owners: np.ndarray, lo: int, hi: int) -> AnyBitMap:
-    """Contacts whose number of entries in `owners` lies in [lo, hi] (0 included if lo <= 0)."""
-    uniq, counts = np.unique(owners, return_counts=True)
-    selected = uniq[(counts >= lo) & (counts <= hi)]
-    result = _bitmap(selected)
+    """Live contacts whose number of entries in `owners` lies in [lo, hi] (0 counts too)."""
+    live = all_live(src)
+    if not len(owners):
+        return live if lo <= 0 else EMPTY
+    if hi >= len(owners) and lo <= 1:  # no upper limit in effect
+        if lo <= 0:
+            return live
+        seen = np.zeros(int(owners.max()) + 1, dtype=bool)  # "at least one": no counting
+        seen[owners] = True
+        return _bitmap(np.flatnonzero(seen)) & live
+    counts = np.bincount(owners)
+    result = _bitmap(np.flatnonzero((counts >= max(lo, 1)) & (counts <= hi)))
     if lo <= 0:
-        result |= all_live(src) - _bitmap(uniq)
-    return result & all_live(src)
+        result |= live - _bitmap(np.flatnonzero(counts))
+    return result & live
 
 
 # -- events --------------------------------------------------------------------------------
@@ -99,11 +110,9 @@ def event_fields(src: BitmapSource, rule: EventRule, now: int) -> list[list[str]
         else:
             lo, hi = day_range
             prefix = keys.event_day_prefix(rule.type, campaign)
-            fields = [
-                prefix + day
-                for day in src.field_suffixes(keys.CONTACT, prefix)
-                if _is_day(day) and lo <= int(day) <= hi
-            ]
+            days = _days_of(src.field_suffixes(keys.CONTACT, prefix))
+            chosen = days[np.searchsorted(days, lo) : np.searchsorted(days, hi, side="right")]
+            fields = [f"{prefix}{day}" for day in chosen.tolist()]
         if per_campaign or not groups:
             groups.append(fields)
         else:
@@ -113,8 +122,20 @@ def event_fields(src: BitmapSource, rule: EventRule, now: int) -> list[list[str]
     return groups
 
 
-def _is_day(text: str) -> bool:
-    return text.lstrip("-").isdigit()
+_DAYS_MEMO: dict[int, tuple[list[str], np.ndarray]] = {}
+
+
+def _days_of(suffixes: list[str]) -> np.ndarray:
+    """The sorted day numbers among field-name suffixes (memoised per suffix list object,
+    which the store caches per data generation)."""
+    hit = _DAYS_MEMO.get(id(suffixes))
+    if hit is not None and hit[0] is suffixes:
+        return hit[1]
+    days = np.array(sorted(int(d) for d in suffixes if d.lstrip("-").isdigit()), dtype=np.int64)
+    if len(_DAYS_MEMO) > 4096:
+        _DAYS_MEMO.clear()
+    _DAYS_MEMO[id(suffixes)] = (suffixes, days)
+    return days
 
 
 def _campaigns(src: BitmapSource, rule: EventRule, now: int) -> list[str] | None:

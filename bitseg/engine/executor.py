@@ -25,6 +25,7 @@ from bitseg.engine.planner import (
     Plan,
     SegmentMembers,
 )
+from bitseg.engine.results import LeafResults
 from bitseg.engine.source import BitmapSource
 from bitseg.schema import DEAL_FIELDS, FieldType
 from bitseg.store.keys import CONTACT, DEAL, DEAL_COUNT_FIELD, EXISTS, SHARD_BITS, bit_slot
@@ -37,8 +38,12 @@ class Executor:
         entity: str = CONTACT,
         now: int = 0,
         field_type: Callable[[str], FieldType | None] | None = None,
+        results: LeafResults | None = None,
+        gen: int = 0,
     ) -> None:
         self.src = source
+        self.results = results
+        self.gen = gen
         self.entity = entity
         self.now = now
         self.field_type = field_type
@@ -63,7 +68,11 @@ class Executor:
             return self._deals(plan, shard)
         if isinstance(plan, EventLeaf):
             groups = self._once(plan, lambda: activity.event_fields(self.src, plan.rule, self.now))
-            return activity.event_shard(self.src, groups, plan.rule.count, shard)  # type: ignore[arg-type]
+            key = ("event", shard, tuple(map(tuple, groups)), plan.rule.count)  # type: ignore[call-overload]
+            return self._cached(
+                key,
+                lambda: activity.event_shard(self.src, groups, plan.rule.count, shard),  # type: ignore[arg-type]
+            )
         if isinstance(plan, SegmentMembers):
             stored = self.src.bitmap(self.entity, plan.field, plan.slot, shard)
             return stored & self.src.live(self.entity, shard) if stored else EMPTY
@@ -76,6 +85,12 @@ class Executor:
                 return EMPTY
             return parts[0] if len(parts) == 1 else FrozenBitMap.union(*parts)
         return self._and(plan, shard, count_only=False)  # type: ignore[return-value]
+
+    def _cached(self, key: object, compute: Callable[[], AnyBitMap]) -> AnyBitMap:
+        """Across queries (same data generation), through the caller's LeafResults."""
+        if self.results is None:
+            return compute()
+        return self.results.get_or_compute(self.gen, key, lambda: FrozenBitMap(compute()))
 
     def _once(self, plan: Plan, compute: Callable[[], object]) -> object:
         """A per-query memo for leaves computed over all shards at once."""
@@ -107,7 +122,7 @@ class Executor:
             owners = activity.deal_owners(self.src, deals)
             return activity.contacts_by_count(self.src, owners, lo, hi)
 
-        everywhere = self._once(plan, contacts)
+        everywhere = self._once(plan, lambda: self._cached(("deals", where, plan.count), contacts))
         return _shard_slice(everywhere, shard)  # type: ignore[arg-type]
 
     def _count_shard(self, plan: Plan, shard: int) -> int:

@@ -19,6 +19,7 @@ from pathlib import Path
 import lmdb
 import orjson
 
+from bitseg.engine.results import LeafResults
 from bitseg.errors import InvalidArgument
 from bitseg.schema import OrgSchema
 from bitseg.store.cache import BitmapCache
@@ -73,6 +74,7 @@ class OrgStore:
         self.cache = BitmapCache(cache_bytes)
         self.vocab_cache: dict[tuple[str, str, bytes], tuple[int, list[str]]] = {}
         self._id_tables: dict[str, IdTable] = {}
+        self.leaf_results = LeafResults()
         self.write_lock = threading.Lock()
         self._schema_gen = -1
         self._schema = OrgSchema()
