@@ -41,6 +41,7 @@ class ActivityWriter:
     changes: SlotChanges
     counts: CountIncrements
     owners: dict[int, int]
+    dirty: list[np.ndarray]
 
     # -- campaigns -------------------------------------------------------------------------
     def campaigns(self, ops: list[Operation]) -> None:
@@ -75,6 +76,17 @@ class ActivityWriter:
                 deltas[new_owner] = deltas.get(new_owner, 0) + 1
             self.owners[col] = -1 if new_owner is None else new_owner
         self._encode(keys.DEAL, diffs)  # type: ignore[attr-defined]
+        touched_owners = [
+            owner
+            for ext_id in after
+            for owner in (
+                self._owner_col(before[ext_id], False),
+                self._owner_col(after[ext_id], False),
+            )
+            if owner is not None
+        ]
+        if touched_owners:
+            self.dirty.append(np.asarray(touched_owners, dtype=np.uint32))
         if deltas:
             cols = np.fromiter(deltas.keys(), dtype=np.uint32, count=len(deltas))
             incs = np.fromiter(deltas.values(), dtype=np.int64, count=len(deltas))
@@ -130,6 +142,7 @@ class ActivityWriter:
         span = int(day_off.max()) + 1
         ncamp = max(1, len(campaigns))
         has_campaign = campaign_idx >= 0
+        self.dirty.append(cols)
         one = np.ones(n, dtype=np.int64)
 
         def family(key: np.ndarray, name_of: object, rows: np.ndarray | None = None) -> None:

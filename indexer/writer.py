@@ -9,6 +9,7 @@ query time. Only the touched (field, slot, shard) bitmaps are rewritten.
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 
@@ -18,7 +19,9 @@ import orjson
 from pyroaring import BitMap
 
 from bitseg.errors import InvalidArgument
+from bitseg.rules.limits import Limits
 from bitseg.schema import COMPANY_FIELDS, DEAL_FIELDS, FieldType, OrgSchema
+from bitseg.segments.tracking import Tracker
 from bitseg.store import keys
 from bitseg.store.orgstore import OrgStore, depth_key, next_col_key
 from indexer import records as rec
@@ -57,8 +60,9 @@ class SlotChanges:
 class Writer:
     """Applies batches to one org store. Use from a single thread."""
 
-    def __init__(self, store: OrgStore) -> None:
+    def __init__(self, store: OrgStore, limits: Limits | None = None) -> None:
         self.store = store
+        self.limits = limits or Limits()
 
     def apply(
         self, schema: OrgSchema, chunks: Iterable[tuple[str, object]]
@@ -82,6 +86,10 @@ class Writer:
                     raise InvalidArgument(f"unknown record kind {kind}")
                 run.flush(final=False)
             run.flush(final=True)
+            detected = Tracker(self.store, txn, self.limits).detect(
+                int(time.time()), "write", run.dirty_contacts()
+            )
+            run.summary["changes"] = {"joined": detected.joined, "left": detected.left}
         return run.summary
 
 
@@ -98,6 +106,10 @@ class _BatchRun(ActivityWriter):
         self.projections: dict[str, Fields] = {}
         self.counts = CountIncrements()
         self.owners: dict[int, int] = {}
+        self.dirty: list[np.ndarray] = []  # contacts whose indexed data may have changed
+
+    def dirty_contacts(self) -> BitMap:
+        return bitmap_of(np.concatenate(self.dirty)) if self.dirty else BitMap()
 
     def flush(self, final: bool) -> None:
         """Write what is pending. Bitmap changes are held across chunks (each rewrite of a
@@ -234,10 +246,15 @@ class _BatchRun(ActivityWriter):
     def _live(self, entity: str, col: int, was: bool, now: bool) -> None:
         if was == now:
             return
+        if entity == keys.CONTACT:
+            self.dirty.append(np.array([col], dtype=np.uint32))
         cols = {keys.LIVE: np.array([col], dtype=np.uint32)}
         self.changes.add(entity, "", cols, remove=was)
 
     def _encode(self, entity: str, diffs: FieldDiffs) -> None:
+        if entity == keys.CONTACT:
+            for rm_cols, _, add_cols, _ in diffs.by_field.values():
+                self.dirty.append(np.asarray(rm_cols + add_cols, dtype=np.uint32))
         for name, (rm_cols, rm_vals, add_cols, add_vals) in diffs.by_field.items():
             kind = self._kind(entity, name)
             if rm_cols:

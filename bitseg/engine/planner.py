@@ -23,7 +23,7 @@ from bitseg.rules.model import (
     Rule,
     SegmentRef,
 )
-from bitseg.segments.layout import MEMBER_SLOT, member_field
+from bitseg.segments.layout import MEMBER_SLOT, ever_field, member_field
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,14 +122,9 @@ def _leaf(node: Rule) -> Plan:
 
 
 def _segment(ref: SegmentRef) -> Plan:
-    """A reference left after expansion (bitseg.segments.expand): a static segment, by id.
-
-    Dynamic references were replaced by their rules before normalisation; "ever" needs
-    the joined/left history that change detection keeps.
-    """
+    """A reference left after expansion (bitseg.segments.expand): a static segment, by id,
+    or "ever a member" of any segment, answered from the bitmap of everyone who ever
+    joined it (kept by change detection from the same joined events as the log)."""
     if ref.ever:
-        raise InvalidArgument(
-            '"ever in segment" ({"segment": S, "ever": true}) needs change detection '
-            "(issue 6), which this version does not have yet"
-        )
+        return SegmentMembers(ref.segment, ever_field(ref.segment), MEMBER_SLOT)
     return SegmentMembers(ref.segment, member_field(ref.segment), MEMBER_SLOT)

@@ -35,3 +35,17 @@ def is_segment_id(text: str) -> bool:
 def member_field(segment_id: str) -> str:
     """The bitmap field holding a static segment's members."""
     return MEMBER_FIELD_PREFIX + segment_id
+
+
+TRACKED_FIELD_PREFIX = "$current."
+EVER_FIELD_PREFIX = "$ever."
+
+
+def tracked_field(segment_id: str) -> str:
+    """The bitmap field of a segment's members as last logged (change detection)."""
+    return TRACKED_FIELD_PREFIX + segment_id
+
+
+def ever_field(segment_id: str) -> str:
+    """The bitmap field of everyone who ever joined a segment."""
+    return EVER_FIELD_PREFIX + segment_id

@@ -13,7 +13,7 @@ reads here are for write transactions, which must not touch the shared cache.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import lmdb
@@ -43,9 +43,12 @@ class MemberChange:
 class Members:
     """Static members of one org's segments inside one write transaction."""
 
-    def __init__(self, store: OrgStore, txn: lmdb.Transaction) -> None:
+    def __init__(
+        self, store: OrgStore, txn: lmdb.Transaction, field_of: Callable[[str], str] = member_field
+    ) -> None:
         self.store = store
         self.txn = txn
+        self.field_of = field_of  # static members by default; tracking keeps other sets
         self.bm = store.db["bm"]
         self.ids = store.db["ids"]
         self._live: dict[int, BitMap] = {}
@@ -117,7 +120,7 @@ class Members:
 
     def delete(self, segment_id: str) -> None:
         """Remove every member bitmap of a segment."""
-        prefix = keys.field_prefix(keys.CONTACT, member_field(segment_id)) + MEMBER_SLOT
+        prefix = keys.field_prefix(keys.CONTACT, self.field_of(segment_id)) + MEMBER_SLOT
         cursor = self.txn.cursor(db=self.bm)
         doomed: list[bytes] = []
         if cursor.set_range(prefix):
@@ -134,7 +137,7 @@ class Members:
         return (next_col + keys.SHARD_WIDTH - 1) >> keys.SHARD_BITS
 
     def _key(self, segment_id: str, shard: int) -> bytes:
-        return keys.bitmap_key(keys.CONTACT, member_field(segment_id), MEMBER_SLOT, shard)
+        return keys.bitmap_key(keys.CONTACT, self.field_of(segment_id), MEMBER_SLOT, shard)
 
     def _read(self, key: bytes) -> BitMap:
         raw = self.txn.get(key, db=self.bm)

@@ -39,6 +39,7 @@ from bitseg.segments.catalog import (
 from bitseg.segments.expand import Expander, Memo, map_references, references
 from bitseg.segments.layout import new_id
 from bitseg.segments.membership import AnyBitMap, MemberChange, Members
+from bitseg.segments.tracking import Tracker
 from bitseg.store import OrgStore
 from bitseg.store.orgstore import SCHEMA_KEY
 from bitseg.timeutil import format_time
@@ -156,6 +157,7 @@ class SegmentOps:
             change = None
             if members is not None:
                 change = Members(self.store, txn).change(record.id, members, remove=False)
+            self._track(txn, now, "segment", only=record)
             return self.view(catalog, record), change
 
     def update(
@@ -186,6 +188,8 @@ class SegmentOps:
                 record = self._with_rule(txn, record, rule)
                 self._check_referrers(txn, catalog, record)
             catalog.put(record, old)
+            if rule is not None:  # this segment and every segment inlining it may move
+                self._track(txn, now, "segment")
             return self.view(catalog, record)
 
     def _with_rule(self, txn: lmdb.Transaction, record: SegmentRecord, rule: Rule) -> SegmentRecord:
@@ -235,6 +239,7 @@ class SegmentOps:
             if source.type == STATIC:
                 members = Members(self.store, txn)
                 members.replace(copy.id, members.read(source.id))
+            self._track(txn, now, "segment", only=copy)
             return self.view(catalog, copy)
 
     def set_archived(self, ref: str, archived: bool, now: int | None = None) -> SegmentView:
@@ -260,6 +265,7 @@ class SegmentOps:
                     "change or delete those segments first"
                 )
             Members(self.store, txn).delete(record.id)
+            Tracker(self.store, txn, self.limits).forget(record.id)
             catalog.delete(record)
 
     # -- members ---------------------------------------------------------------------------
@@ -277,6 +283,7 @@ class SegmentOps:
             change = Members(self.store, txn).change(record.id, ids, remove)
             if change.changed:
                 catalog.put(record.with_(updated_at=_stamp(None)), record)
+                self._track(txn, None, "segment")  # the list and segments that reference it
             return change
 
     def upsert_by_name(
@@ -317,7 +324,38 @@ class SegmentOps:
             )
             catalog.put(record, None)
             Members(self.store, txn).replace(record.id, cols)
+            self._track(txn, None, "segment", only=record)
             return self.view(catalog, record)
+
+
+    def _track(
+        self,
+        txn: lmdb.Transaction,
+        now: int | None,
+        cause: str,
+        only: SegmentRecord | None = None,
+    ) -> None:
+        """Log the joins/leaves this save causes, in its own transaction."""
+        clock = int(time.time()) if now is None else now
+        Tracker(self.store, txn, self.limits).detect(clock, cause, only=only)
+
+    def reevaluate(self, now: int | None = None) -> int:
+        """Time passing: re-evaluate every segment; commit only if someone moved.
+
+        Returns the number of log entries written."""
+        clock = int(time.time()) if now is None else now
+        try:
+            with self.store.write() as txn:
+                found = Tracker(self.store, txn, self.limits).detect(clock, "time")
+                if not found.joined and not found.left:
+                    raise _NothingMoved
+                return found.joined + found.left
+        except _NothingMoved:
+            return 0
+
+
+class _NothingMoved(Exception):
+    """Aborts a re-evaluation that found nothing, so the generation (and caches) stay."""
 
 
 def unique_name(catalog: Catalog, stem: str, detail: str) -> str:

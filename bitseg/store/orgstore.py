@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import struct
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -30,7 +30,7 @@ _U32 = struct.Struct(">I")
 _ORG_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 DEFAULT_MAP_SIZE = 1 << 40  # sparse on Linux; the file grows with the data
-DB_NAMES = ("meta", "bm", "ids", "cols", "rec", "txt", "seg", "log")
+DB_NAMES = ("meta", "bm", "ids", "cols", "rec", "txt", "seg", "log", "hooks")
 
 GEN_KEY = b"gen"
 SCHEMA_KEY = b"schema"
@@ -75,6 +75,7 @@ class OrgStore:
         self.vocab_cache: dict[tuple[str, str, bytes], tuple[int, list[str]]] = {}
         self._id_tables: dict[str, IdTable] = {}
         self.leaf_results = LeafResults()
+        self.commit_listeners: list[Callable[[str], None]] = []  # called with the org name
         self.write_lock = threading.Lock()
         self._schema_gen = -1
         self._schema = OrgSchema()
@@ -95,11 +96,15 @@ class OrgStore:
 
     @contextmanager
     def write(self) -> Iterator[lmdb.Transaction]:
-        """One atomic write transaction; the generation is bumped inside it."""
-        with self.write_lock, self.env.begin(write=True) as txn:
-            gen = self.generation(txn) + 1
-            txn.put(GEN_KEY, _U64.pack(gen), db=self.db["meta"])
-            yield txn
+        """One atomic write transaction; the generation is bumped inside it. Commit
+        listeners run after it committed (not after an abort)."""
+        with self.write_lock:
+            with self.env.begin(write=True) as txn:
+                gen = self.generation(txn) + 1
+                txn.put(GEN_KEY, _U64.pack(gen), db=self.db["meta"])
+                yield txn
+            for listener in list(self.commit_listeners):
+                listener(self.path.name)
 
     def generation(self, txn: lmdb.Transaction) -> int:
         raw = txn.get(GEN_KEY, db=self.db["meta"])

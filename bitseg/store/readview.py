@@ -8,7 +8,8 @@ the id/record lookups that turn column ids back into members.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import lmdb
 import numpy as np
@@ -17,7 +18,7 @@ from pyroaring import BitMap, FrozenBitMap
 
 from bitseg.schema import OrgSchema
 from bitseg.store import keys
-from bitseg.store.orgstore import OrgStore, depth_key, next_col_key
+from bitseg.store.orgstore import SCHEMA_KEY, OrgStore, depth_key, next_col_key
 
 
 class ReadView:
@@ -52,14 +53,25 @@ class ReadView:
         raw = self.txn.get(depth_key(entity, field), db=self.store.db["meta"])
         return raw[0] if raw is not None else 0
 
-    def vocabulary(self, entity: str, field: str, slot_kind: bytes) -> list[str]:
-        """Distinct values (slot_kind VALUE) or n-grams (GRAM) a field has in any shard."""
-        memo_key = (entity, field, slot_kind)
-        if memo_key in self._vocab:
-            return self._vocab[memo_key]
+    def _shared(self, memo_key: tuple[str, str, bytes], compute: Callable[[], Any]) -> Any:
+        """A per-generation value shared by every reader of the store."""
         cached = self.store.vocab_cache.get(memo_key)
         if cached is not None and cached[0] == self.gen:
             return cached[1]
+        value = compute()
+        self.store.vocab_cache[memo_key] = (self.gen, value)
+        return value
+
+    def vocabulary(self, entity: str, field: str, slot_kind: bytes) -> list[str]:
+        """Distinct values (slot_kind VALUE) or n-grams (GRAM) a field has in any shard."""
+        memo_key = (entity, field, slot_kind)
+        if memo_key not in self._vocab:
+            self._vocab[memo_key] = self._shared(
+                memo_key, lambda: self._scan_vocabulary(entity, field, slot_kind)
+            )
+        return self._vocab[memo_key]
+
+    def _scan_vocabulary(self, entity: str, field: str, slot_kind: bytes) -> list[str]:
         prefix = keys.field_prefix(entity, field) + slot_kind
         found: dict[str, None] = {}
         cursor = self.txn.cursor(db=self._bm)
@@ -69,19 +81,16 @@ class ReadView:
                 if not key.startswith(prefix):
                     break
                 found[key[len(prefix) : -2].decode()] = None
-        values = list(found)
-        self._vocab[memo_key] = values
-        self.store.vocab_cache[memo_key] = (self.gen, values)
-        return values
+        return list(found)
 
     def owner_array(self, deal_shard: int) -> np.ndarray:
         key = keys.bitmap_key(keys.DEAL, keys.OWNER_FIELD, keys.OWNER_SLOT, deal_shard)
         return self.store.cache.get(key, self.gen, self._fetch, decode=_owner_array)
 
     def campaigns(self) -> list[tuple[str, int | None]]:
-        cached = self.store.vocab_cache.get(("m", "", b"campaigns"))
-        if cached is not None and cached[0] == self.gen:
-            return cached[1]  # type: ignore[return-value]
+        return self._shared(("m", "", b"campaigns"), self._scan_campaigns)  # type: ignore[no-any-return]
+
+    def _scan_campaigns(self) -> list[tuple[str, int | None]]:
         prefix = keys.CAMPAIGN.encode()
         found: list[tuple[str, int | None]] = []
         cursor = self.txn.cursor(db=self.store.db["rec"])
@@ -93,14 +102,14 @@ class ReadView:
                 sent_at = record.get("sent_at")
                 found.append((record["id"], sent_at if isinstance(sent_at, int) else None))
         found.sort(key=lambda c: (c[1] if c[1] is not None else -(2**62), c[0]))
-        self.store.vocab_cache[("m", "", b"campaigns")] = (self.gen, found)  # type: ignore[assignment]
         return found
 
     def field_suffixes(self, entity: str, prefix: str) -> list[str]:
-        memo_key = (entity, prefix, b"fields")
-        cached = self.store.vocab_cache.get(memo_key)
-        if cached is not None and cached[0] == self.gen:
-            return cached[1]
+        return self._shared(  # type: ignore[no-any-return]
+            (entity, prefix, b"fields"), lambda: self._scan_fields(entity, prefix)
+        )
+
+    def _scan_fields(self, entity: str, prefix: str) -> list[str]:
         start = f"{entity}\x00{prefix}".encode()
         found: list[str] = []
         cursor = self.txn.cursor(db=self._bm)
@@ -112,7 +121,6 @@ class ReadView:
             end = key.index(b"\x00", len(start))
             found.append(key[len(start) : end].decode())
             ok = cursor.set_range(key[:end] + b"\x01")  # skip this field's other slots
-        self.store.vocab_cache[memo_key] = (self.gen, found)
         return found
 
     def text_values(self, entity: str, field: str, cols: Iterable[int]) -> dict[int, str]:
@@ -146,6 +154,43 @@ class ReadView:
     def record(self, entity: str, col: int) -> dict[str, object] | None:
         raw = self.txn.get(keys.col_key(entity, col), db=self.store.db["rec"])
         return orjson.loads(bytes(raw)) if raw is not None else None
+
+
+class WriteView(ReadView):
+    """Reads inside a write transaction: they see its uncommitted changes, and nothing
+    they read is put in the store's shared caches (the transaction may still abort, and
+    its generation number would then be reused for different data)."""
+
+    def __init__(self, store: OrgStore, txn: lmdb.Transaction) -> None:
+        super().__init__(store, txn)
+        self._new_version = self.gen.to_bytes(8, "big")
+        self._committed_gen = self.gen - 1
+
+    @property
+    def schema(self) -> OrgSchema:
+        raw = self.txn.get(SCHEMA_KEY, db=self.store.db["meta"])
+        return OrgSchema.from_json(orjson.loads(bytes(raw))) if raw else OrgSchema()
+
+    def _versioned(self, key: bytes, decode: Callable[[Any], Any] | None) -> Any:
+        raw = self.txn.get(key, db=self._bm)
+        if raw is not None and bytes(raw[:8]) == self._new_version:
+            body = raw[8:]
+            return decode(body) if decode else FrozenBitMap.deserialize(body)
+        # Unchanged by this transaction: the committed value, so the shared cache is right.
+        return self.store.cache.get(key, self._committed_gen, self._fetch, decode=decode)
+
+    def bitmap(self, entity: str, field: str, slot: bytes, shard: int) -> FrozenBitMap:
+        return self._versioned(keys.bitmap_key(entity, field, slot, shard), None)  # type: ignore[no-any-return]
+
+    def owner_array(self, deal_shard: int) -> np.ndarray:
+        key = keys.bitmap_key(keys.DEAL, keys.OWNER_FIELD, keys.OWNER_SLOT, deal_shard)
+        return self._versioned(key, _owner_array)  # type: ignore[no-any-return]
+
+    def _shared(self, memo_key: tuple[str, str, bytes], compute: Callable[[], Any]) -> Any:
+        return compute()
+
+    def external_ids_bulk(self, entity: str, members: BitMap | FrozenBitMap) -> list[str]:
+        return self.external_ids(entity, members)  # the id table must not see aborted ids
 
 
 def _owner_array(raw: memoryview | None) -> np.ndarray:
