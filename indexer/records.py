@@ -9,6 +9,7 @@ with a message naming the field; the caller adds the file and line.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import Literal
 
@@ -44,16 +45,17 @@ def record_id(raw: Mapping[str, object], key: str = "id") -> str:
     if (
         not isinstance(value, str)
         or not value
-        or "\x00" in value
-        or "\n" in value
-        or "\r" in value
+        or _CONTROL.search(value) is not None
         or len(value.encode()) > 400
     ):
         raise ValueError(
-            f"{key}: expected a non-empty string of at most 400 bytes without NUL or line breaks,"
-            f" got {_show(value)}"
+            f"{key}: expected a non-empty string of at most 400 bytes without control "
+            f"characters, got {_show(value)}"
         )
     return value
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def record_op(raw: Mapping[str, object], default: Op = "upsert") -> Op:
@@ -256,7 +258,7 @@ def _checked_event(raw: Mapping[str, object]) -> tuple[str, str, int, str | None
     at = coerce("at", FieldType.TIME, raw["at"])
     campaign = raw.get("campaign_id")
     if campaign is not None:
-        campaign = coerce("campaign_id", FieldType.KEYWORD, campaign)
+        campaign = record_id(raw, "campaign_id").strip()
     return contact_id, event_type.strip(), int(at), campaign  # type: ignore[arg-type,return-value]
 
 

@@ -165,6 +165,7 @@ class WriteView(ReadView):
         super().__init__(store, txn)
         self._new_version = self.gen.to_bytes(8, "big")
         self._committed_gen = self.gen - 1
+        self._fresh: dict[bytes, Any] = {}  # written by this transaction, deserialized once
 
     @property
     def schema(self) -> OrgSchema:
@@ -172,10 +173,16 @@ class WriteView(ReadView):
         return OrgSchema.from_json(orjson.loads(bytes(raw))) if raw else OrgSchema()
 
     def _versioned(self, key: bytes, decode: Callable[[Any], Any] | None) -> Any:
+        hit = self._fresh.get(key)
+        if hit is not None:
+            return hit
         raw = self.txn.get(key, db=self._bm)
         if raw is not None and bytes(raw[:8]) == self._new_version:
             body = raw[8:]
-            return decode(body) if decode else FrozenBitMap.deserialize(body)
+            value = decode(body) if decode else FrozenBitMap.deserialize(body)
+            if b"\x00$current." not in key and b"\x00$ever." not in key:
+                self._fresh[key] = value  # change detection rewrites only those two kinds
+            return value
         # Unchanged by this transaction: the committed value, so the shared cache is right.
         return self.store.cache.get(key, self._committed_gen, self._fetch, decode=decode)
 
