@@ -1,4 +1,5 @@
-"""The `bitseg` command line: serve, load, count, resolve, preview, parse, demo, segments.
+"""The `bitseg` command line: serve, load, count, resolve, preview, parse, demo, segments,
+watch, webhooks.
 
 Every server-backed command talks to `--server` (default $BITSEG_SERVER, else
 127.0.0.1:50051) through `bitseg.client.Client`. A RULE argument is the text form,
@@ -31,6 +32,7 @@ from rich.progress import (
 from rich.table import Table
 
 from bitseg import __version__
+from bitseg.cli_changes import watch, webhooks
 from bitseg.cli_common import (
     clean_errors,
     err,
@@ -41,6 +43,7 @@ from bitseg.cli_common import (
     parse_rule_arg,
     server_option,
 )
+from bitseg.cli_nl import translate
 from bitseg.cli_segments import segments
 from bitseg.client import Client
 
@@ -307,6 +310,9 @@ def demo_counts(client: Client) -> Table:
 
 
 cli.add_command(segments)
+cli.add_command(translate)
+cli.add_command(watch)
+cli.add_command(webhooks)
 
 
 def main() -> None:

@@ -11,6 +11,13 @@ Segments are managed with `create_segment`, `get_segment`, `list_segments`,
 `count_segment`, `preview_segment`, `resolve_segment`, `list_members(..., segment=S)` and
 `export_csv`; a segment is named by its id or its name.
 
+The change log (`segment.joined` / `segment.left`) is read with `watch(org, since=seq)`
+(an iterator of `ChangeEvent`, following live by default) and pushed to webhooks managed
+with `add_webhook`, `list_webhooks` and `delete_webhook`.
+
+Natural-language mode: `translate(org, "enterprise accounts in Germany ...")` returns
+the rule with its count, the phrases not understood and the ambiguities.
+
 A rule is a dict (the JSON form), a str (the text form), a rule model tree
 (`bitseg.rules.model`, sent as a structured `RuleNode`) or a `bitseg.v1.Rule` message.
 `now` is an ISO-8601 string or a datetime (naive means UTC); None is the server clock.
@@ -23,6 +30,7 @@ from __future__ import annotations
 
 import io
 import os
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, is_dataclass
 from datetime import UTC, datetime
@@ -107,6 +115,81 @@ class MembersResult:
     unchanged: int
     unknown: list[str]
     unknown_count: int
+
+
+@dataclass(frozen=True)
+class ChangeEvent:
+    """One change log entry: `type` is "segment.joined" or "segment.left"; `seq` is
+    gap-free per org (resume a watch with since=seq); `at` is ISO-8601 UTC; `cause` is
+    "write", "time" or "segment"."""
+
+    seq: int
+    type: str
+    segment_id: str
+    segment: str
+    contact_id: str
+    at: str
+    cause: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq, "type": self.type, "segment_id": self.segment_id,
+            "segment": self.segment, "contact_id": self.contact_id, "at": self.at,
+            "cause": self.cause,
+        }
+
+
+@dataclass(frozen=True)
+class Webhook:
+    """A webhook endpoint (never its secret) and its delivery state: `delivered_seq` is
+    its durable cursor; deliveries are pending while it is below `last_seq`;
+    `last_error` / `failures` describe the batch being retried (empty / 0 when fine)."""
+
+    id: str
+    url: str
+    segment_ids: tuple[str, ...]
+    segment_names: tuple[str, ...]
+    created_at: str
+    delivered_seq: int
+    last_seq: int
+    last_error: str
+    failures: int
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """Words of a translated sentence: text = sentence[start:end] (-1: not located)."""
+
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Ambiguity:
+    """A phrase with several readings: the one used and the others, as rule text."""
+
+    phrase: Phrase
+    chosen: str
+    alternatives: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Translation:
+    """What `translate` returns: the rule (`rule` JSON, `text`; None / "" when nothing
+    was understood), its live `count` (None if not counted), the phrases not understood,
+    the ambiguities, notes on assumptions, parts `rejected` by validation, which
+    `translator` made it ("offline" or "model") and the server-side time."""
+
+    rule: dict[str, Any] | None
+    text: str
+    count: int | None
+    not_understood: tuple[Phrase, ...]
+    ambiguities: tuple[Ambiguity, ...]
+    notes: tuple[str, ...]
+    rejected: tuple[str, ...]
+    translator: str
+    eval_micros: int
 
 
 def default_address() -> str:
@@ -302,6 +385,32 @@ class Client:
         put_rule(request.rule, rule)
         response = self._call(self._stub.ParseRule, request)
         return {"json": response.json, "text": response.text}
+
+    def translate(
+        self, org: str, sentence: str, now: str | datetime | None = None, offline: bool = False
+    ) -> Translation:
+        """Natural-language mode: the rule `sentence` describes, validated against the org,
+        with its live count, the phrases not understood and the ambiguities; `offline`
+        skips the server's language model, if it has one."""
+        request = pb.TranslateRequest(
+            org=org, sentence=sentence, now=now_text(now), offline=offline
+        )
+        response = self._call(self._stub.Translate, request)
+        self.last_eval_micros = response.eval_micros
+        return Translation(
+            rule=orjson.loads(response.json) if response.json else None,
+            text=response.text,
+            count=response.count if response.HasField("count") else None,
+            not_understood=tuple(_phrase(p) for p in response.not_understood),
+            ambiguities=tuple(
+                Ambiguity(_phrase(a.phrase), a.chosen, tuple(a.alternatives))
+                for a in response.ambiguities
+            ),
+            notes=tuple(response.notes),
+            rejected=tuple(response.rejected),
+            translator=response.translator,
+            eval_micros=response.eval_micros,
+        )
 
     # ------------------------------------------------------------------ segments
     # A segment is named by its id or its name everywhere.
@@ -532,6 +641,72 @@ class Client:
             for kind, counts in sorted(response.applied.items())
         }
 
+    # ------------------------------------------------------------------ change log
+
+    def watch(
+        self,
+        org: str,
+        since: int = 0,
+        follow: bool = True,
+        *,
+        reconnect: bool = False,
+        max_backoff: float = 10.0,
+    ) -> Iterator[ChangeEvent]:
+        """The org's change log entries with seq > `since`, in order; with `follow` (the
+        default) the iterator then waits for new ones and never ends by itself.
+
+        With `reconnect`, an UNAVAILABLE stream (server restart, network) is resumed
+        with since=<last seq yielded>, after waits of 0.5 s doubling to `max_backoff`:
+        no gap, no duplicate. Closing the iterator (or `break`) cancels the call."""
+        last = since
+        delay = 0.5
+        while True:
+            request = pb.WatchRequest(org=org, since=last, follow=follow)
+            call = self._stub.Watch(request, timeout=None)
+            try:
+                for message in call:
+                    for item in message.events:
+                        event = _change_event(item)
+                        last, delay = event.seq, 0.5
+                        yield event
+                return
+            except grpc.RpcError as e:
+                error = _client_error(e)
+                if not reconnect or error.code != grpc.StatusCode.UNAVAILABLE:
+                    raise error from None
+            finally:
+                call.cancel()
+            time.sleep(delay)
+            delay = min(max_backoff, delay * 2)
+
+    def add_webhook(
+        self,
+        org: str,
+        url: str,
+        secret: str,
+        segments: Iterable[str] | None = None,
+        since: int | None = None,
+    ) -> str:
+        """Register an endpoint receiving the org's change log as signed JSON POSTs;
+        returns its id. `segments` (ids or names) filters what it receives; `since`
+        replays from a seq (default: only what happens from now on)."""
+        request = pb.AddWebhookRequest(org=org, url=url, secret=secret)
+        if segments is not None:
+            if isinstance(segments, str):
+                raise TypeError("segments: expected an iterable of segment ids or names")
+            request.segments.extend(segments)
+        if since is not None:
+            request.since = since
+        return self._call(self._stub.AddWebhook, request).id
+
+    def list_webhooks(self, org: str) -> list[Webhook]:
+        response = self._call(self._stub.ListWebhooks, pb.ListWebhooksRequest(org=org))
+        return [_webhook(w) for w in response.webhooks]
+
+    def delete_webhook(self, org: str, webhook_id: str) -> None:
+        """Remove an endpoint and stop its deliveries (NOT_FOUND for an unknown id)."""
+        self._call(self._stub.DeleteWebhook, pb.DeleteWebhookRequest(org=org, id=webhook_id))
+
     # ------------------------------------------------------------------ health
 
     def wait_ready(self, timeout: float = 30.0) -> None:
@@ -567,6 +742,36 @@ def _segment(message: pb.Segment, unknown: tuple[str, ...] = ()) -> Segment:
         updated_at=message.updated_at,
         unknown_members=unknown,
     )
+
+
+def _change_event(message: pb.ChangeEvent) -> ChangeEvent:
+    return ChangeEvent(
+        seq=message.seq,
+        type=message.type,
+        segment_id=message.segment_id,
+        segment=message.segment,
+        contact_id=message.contact_id,
+        at=message.at,
+        cause=message.cause,
+    )
+
+
+def _webhook(message: pb.Webhook) -> Webhook:
+    return Webhook(
+        id=message.id,
+        url=message.url,
+        segment_ids=tuple(message.segment_ids),
+        segment_names=tuple(message.segment_names),
+        created_at=message.created_at,
+        delivered_seq=message.delivered_seq,
+        last_seq=message.last_seq,
+        last_error=message.last_error,
+        failures=message.failures,
+    )
+
+
+def _phrase(message: pb.Phrase) -> Phrase:
+    return Phrase(message.text, message.start, message.end)
 
 
 def _batches(ids: Iterable[str], size: int) -> Iterator[list[str]]:

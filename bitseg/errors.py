@@ -53,6 +53,12 @@ class Unauthenticated(BitsegError):
     status = "UNAUTHENTICATED"
 
 
+class Unavailable(BitsegError):
+    """The server cannot serve the call right now (e.g. it is shutting down): retry."""
+
+    status = "UNAVAILABLE"
+
+
 class RecordError(InvalidArgument):
     """A bad ingest record, located by source (file name) and 1-based line number."""
 

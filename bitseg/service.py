@@ -15,7 +15,7 @@ import itertools
 import shutil
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,12 +33,15 @@ from bitseg.schema import OrgSchema
 from bitseg.segments.catalog import Catalog
 from bitseg.segments.csvexport import CsvExport
 from bitseg.segments.expand import ExpansionCache, expanded_limits, has_references
-from bitseg.segments.membership import MemberChange
+from bitseg.segments.layout import tracked_field
+from bitseg.segments.membership import MemberChange, Members
 from bitseg.segments.ops import SegmentOps, SegmentView
 from bitseg.store import OrgStore, open_store
+from bitseg.store.changelog import JOINED, read_backwards
 from bitseg.store.keys import COMPANY, CONTACT
 from bitseg.store.orgstore import check_org_name
 from bitseg.store.readview import ReadView
+from bitseg.timeutil import parse_instant
 from indexer.batch import FileInput, check_inputs, declare, iter_chunks
 from indexer.writer import Writer
 
@@ -82,6 +85,7 @@ class Service:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.limits = limits or Limits()
         self._stores: dict[str, OrgStore] = {}
+        self._listeners: list[Callable[[str], None]] = []
         self._lock = threading.Lock()
         self._expansions = ExpansionCache()
 
@@ -100,12 +104,59 @@ class Service:
             store = self._stores.get(org)
             if store is None:
                 store = open_store(self.data_dir, org, create=create)
+                if store is not None:
+                    store.commit_listeners.append(self._committed)
                 if store is None:
                     raise NotFound(
                         f'org "{org}" does not exist (an org is created by its first ingest)'
                     )
                 self._stores[org] = store
             return store
+
+    def reevaluate(self, org: str, now: int | None = None) -> int:
+        """Re-evaluate the org's segments at `now` (time passing); log entries written."""
+        return SegmentOps(self._store(org), self.limits).reevaluate(now)
+
+    def reevaluate_all(self, now: int | None = None) -> dict[str, int]:
+        """`reevaluate` for every org in the data folder."""
+        moved: dict[str, int] = {}
+        for path in sorted(self.data_dir.iterdir()):
+            if (path / "data.mdb").exists() and self.org_exists(path.name):
+                moved[path.name] = self.reevaluate(path.name, now)
+        return moved
+
+    def membership_at(self, org: str, segment: str, at: int) -> list[str]:
+        """Who was in `segment` at time `at`: its logged members now, with every later
+        join undone and every later leave restored (from the change log)."""
+        store = self._store(org)
+        with store.read() as txn:
+            record = Catalog(store, txn).get(segment)
+            current = Members(store, txn, tracked_field).read(record.id)
+            members = set(ReadView(store, txn).external_ids(CONTACT, current))
+            for entry in read_backwards(store, txn):
+                if parse_instant(str(entry["at"])) <= at:
+                    break
+                if entry["segment_id"] != record.id:
+                    continue
+                if entry["type"] == JOINED:
+                    members.discard(str(entry["contact_id"]))
+                else:
+                    members.add(str(entry["contact_id"]))
+        return sorted(members)
+
+    def org_store(self, org: str) -> OrgStore:
+        """The org's open store (NotFound if the org does not exist): for the change log
+        readers and the webhook registry (bitseg.changes)."""
+        return self._store(org)
+
+    def add_commit_listener(self, listener: Callable[[str], None]) -> None:
+        """Call `listener(org)` after every committed write of any org (on the writer's
+        thread: hand the work to your own loop, e.g. with `call_soon_threadsafe`)."""
+        self._listeners.append(listener)
+
+    def _committed(self, org: str) -> None:
+        for listener in list(self._listeners):
+            listener(org)
 
     def _drop_org(self, org: str) -> None:
         """Remove an org whose first ingest failed, so it does not come into being."""
@@ -120,6 +171,15 @@ class Service:
         store = self._store(org)
         with store.read() as txn:
             return store.schema(txn)
+
+    def vocabulary(self, org: str) -> dict[str, object]:
+        """The org's own words for natural-language mode, read from its index: field
+        values, deal stages, campaigns, segment names, event types (`bitseg.nl.vocabulary`)."""
+        from bitseg.nl.vocabulary import read_vocabulary  # NL mode only: imported when used
+
+        segments = self.list_segments(org)
+        with self._view(org) as view:
+            return read_vocabulary(view, segments)
 
     def org_exists(self, org: str) -> bool:
         try:
@@ -248,9 +308,11 @@ class Service:
         rule: Rule | None = None,
         members: list[str] | None = None,
         description: str = "",
+        now: int | None = None,
     ) -> tuple[SegmentView, MemberChange | None]:
-        """A dynamic segment (`rule`) or a static one (`members`, or neither: empty)."""
-        return self._segments(org).create(name, description, rule, members)
+        """A dynamic segment (`rule`) or a static one (`members`, or neither: empty).
+        Its first members are logged as joined, evaluated at `now` (default: the clock)."""
+        return self._segments(org).create(name, description, rule, members, now)
 
     def get_segment(self, org: str, segment: str) -> SegmentView:
         """A segment by id or name (NotFound if none)."""
@@ -307,6 +369,7 @@ class Service:
         files: list[SourceFile],
         records: list[tuple[str, str, dict[str, object]]] | None = None,
         schema: dict[str, str] | None = None,
+        now: int | None = None,
     ) -> IngestSummary:
         started = time.perf_counter()
         inputs = [FileInput(f.kind, f.name, f.fmt, f.data) for f in files]
@@ -325,7 +388,7 @@ class Service:
             chunks = itertools.chain([first] if first is not None else [], chunks)
         store = self._store(org, create=True)
         try:
-            summary = Writer(store).apply(new_schema, chunks)
+            summary = Writer(store, self.limits).apply(new_schema, chunks, now)
         except BaseException:
             if existing is None:
                 self._drop_org(org)

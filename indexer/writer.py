@@ -65,7 +65,7 @@ class Writer:
         self.limits = limits or Limits()
 
     def apply(
-        self, schema: OrgSchema, chunks: Iterable[tuple[str, object]]
+        self, schema: OrgSchema, chunks: Iterable[tuple[str, object]], now: int | None = None
     ) -> dict[str, dict[str, int]]:
         """Apply every chunk in one write transaction; any exception aborts all of it."""
         with self.store.write() as txn:
@@ -86,8 +86,9 @@ class Writer:
                     raise InvalidArgument(f"unknown record kind {kind}")
                 run.flush(final=False)
             run.flush(final=True)
+            clock = int(time.time()) if now is None else now  # segments are evaluated at `now`
             detected = Tracker(self.store, txn, self.limits).detect(
-                int(time.time()), "write", run.dirty_contacts()
+                clock, "write", run.dirty_contacts()
             )
             run.summary["changes"] = {"joined": detected.joined, "left": detected.left}
         return run.summary

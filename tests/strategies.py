@@ -11,6 +11,12 @@ dict per record in the ingest format of SPEC.md; never an empty string; a change
 never touches one contact id both in its file lines and in its `records`, patches and
 deletes only name live records, and a patch of the `fit_score` / `custom` maps always
 carries every key the old map had (so shallow replace and deep merge agree).
+
+Deals, campaigns and events (`activity_orgs`, `activity_batches`, `activity_rules`):
+deals owned by loaded contacts, by contacts not (yet) loaded or by nobody; campaign
+timelines with ties, campaigns sent after `now` and never sent; events of a few busy
+contacts at times on both sides of UTC midnight near every window edge, queried at
+`QUERY_NOWS` (noon, midnight, 23:59:59).
 """
 
 from __future__ import annotations
@@ -25,7 +31,23 @@ from typing import Any
 import orjson
 from hypothesis import strategies as st
 
-from bitseg.rules.model import AllOf, AnyOf, Condition, Not, Rule
+from bitseg.rules.model import (
+    AllOf,
+    AnyOf,
+    CampaignIn,
+    CampaignLast,
+    CampaignSelector,
+    Cmp,
+    Condition,
+    EventRule,
+    HasDeals,
+    Not,
+    Rule,
+    Window,
+    WindowBetween,
+    WindowLast,
+    WindowSince,
+)
 from bitseg.schema import FieldType, OrgSchema
 
 try:
@@ -487,3 +509,339 @@ def to_csv(records: Iterable[Mapping[str, Any]]) -> bytes:
     writer.writeheader()
     writer.writerows(rows)
     return out.getvalue().encode()
+
+
+# ---------------------------------------------------------------- deals, campaigns, events
+# Times straddle UTC day boundaries: for every day offset k, the midnight k days before
+# `now`'s day and the second before it (23:59:59), so each window edge is hit from both
+# sides; queries run at noon (NOW), exactly at midnight and at 23:59:59.
+TODAY = NOW // _DAY
+MIDNIGHT = TODAY * _DAY
+QUERY_NOWS = (NOW, MIDNIGHT, MIDNIGHT - 1, MIDNIGHT + _DAY - 1)
+"""`now` of activity queries: noon, midnight, the second before it, and 23:59:59."""
+
+_EDGE_DAYS = (-1, 0, 1, 2, 6, 7, 13, 14, 29, 30, 31, 364, 365)
+EVENT_TIMES: tuple[str, ...] = (
+    *(_iso(MIDNIGHT - k * _DAY) for k in _EDGE_DAYS),
+    *(_iso(MIDNIGHT - k * _DAY - 1) for k in _EDGE_DAYS),
+    _iso(NOW), _iso(NOW + 1), _iso(NOW - 1), _iso(NOW - 3 * _DAY),
+    "2026-03-01T23:59:59Z", "2026-03-02T00:00:00Z",
+    "2026-03-02",  # a date: its midnight UTC
+    "2026-03-02T01:00:00+02:00",  # = 2026-03-01T23:00:00Z
+    "2026-03-14T23:59:59.900Z",  # stored to the second: still 2026-03-14
+)
+EVENT_TYPES = (
+    "email_opened", "email_clicked", "activity", "purchase", "webinar_attended",
+    "Email_Opened",  # a custom type: types are exact strings
+)
+RULE_EVENT_TYPES = (*EVENT_TYPES, "support_ticket", "never_seen")
+
+CAMPAIGN_IDS = ("m1", "m2", "m3", "m4", "m5", "m6", "9", "10")
+CAMPAIGN_TIMES: tuple[str | None, ...] = (
+    _iso(NOW - 2 * _DAY), _iso(NOW - 2 * _DAY),  # drawn twice: ties are common
+    _iso(NOW - 40 * _DAY), _iso(NOW), _iso(NOW + 1), _iso(MIDNIGHT), _iso(MIDNIGHT - 1),
+    _iso(MIDNIGHT + _DAY), "2026-03-15", "2026-01-10", None,
+)
+EVENT_CAMPAIGNS = (*CAMPAIGN_IDS, "m-ghost", None, None, None)  # m-ghost is no campaign
+
+GHOST_CONTACTS = ("ghost1", "ghost2")
+"""Contact ids that deals and events name but the initial org never loads."""
+OWNER_CONTACTS = (*CONTACT_IDS[:12], *NUMERIC_IDS[:3], *GHOST_CONTACTS)
+DEAL_IDS = tuple(f"d{i}" for i in range(25))
+DEAL_STAGES = ("appointment", "qualified", "proposal", "negotiation", "closed_won",
+               "closed_lost", "Closed_Won")
+PIPELINES = ("sales", "Sales", "renewals")
+DEAL_SPECS: dict[str, FieldSpec] = {
+    "contact_id": FieldSpec(FieldType.REF, OWNER_CONTACTS, st.sampled_from(OWNER_CONTACTS)),
+    "stage": _kw(DEAL_STAGES),
+    "value": _int(
+        st.sampled_from((-5, 0, 1, 999, 1000, 250_000, 3_000_000_000)),
+        (-5, 0, 1000, 250_000, 3_000_000_000),
+    ),
+    "owner": _kw(OWNERS),
+    "pipeline": _kw(PIPELINES),
+    "created_at": _TIME,
+    "close_date": _TIME,
+}
+"""The deal fields (SPEC.md) with the values records and `where` conditions draw from."""
+
+WINDOW_LASTS = ("1d", "2d", "7d", "1w", "2w", "30d", "31d", "365d")
+WINDOW_TIMES = (
+    "now", "-1s", "-12h", "-1d", "-7d", "-30d", "+1d", "2026-03-01", "2026-03-14",
+    "2026-03-15", "2026-03-16", "2026-03-01T23:59:59Z", "2026-03-14T00:00:00Z",
+    "2026-03-15T12:00:00", "2025-03-15", "2026-02-13",
+)
+
+
+@dataclass
+class ActivityOrg(Org):
+    """An org with deals (by id), campaigns (by id) and events (in arrival order)."""
+
+    deals: dict[str, Record] = field(default_factory=dict)
+    campaigns: dict[str, Record] = field(default_factory=dict)
+    events: list[Record] = field(default_factory=list)
+
+    def copy(self) -> ActivityOrg:
+        base = super().copy()
+        return ActivityOrg(
+            base.contacts,
+            base.companies,
+            {k: dict(v) for k, v in self.deals.items()},
+            {k: dict(v) for k, v in self.campaigns.items()},
+            [dict(e) for e in self.events],
+        )
+
+
+def deal_bodies() -> st.SearchStrategy[Record]:
+    """A deal record without its id; usually with an owner contact (maybe one not loaded)."""
+    optional = {k: s.record for k, s in DEAL_SPECS.items() if s.record is not None}
+    owner = optional.pop("contact_id")
+    with_owner = st.fixed_dictionaries({"contact_id": owner}, optional=optional)
+    without = st.fixed_dictionaries({}, optional=optional)
+    return st.one_of(with_owner, with_owner, with_owner, without)
+
+
+def campaign_records(cid: str) -> st.SearchStrategy[Record]:
+    def build(name: str, sent_at: str | None) -> Record:
+        record: Record = {"id": cid, "name": name}
+        if sent_at is not None:
+            record["sent_at"] = sent_at
+        return record
+
+    return st.builds(build, st.sampled_from(("Spring sale", "Newsletter", "Launch")),
+                     st.sampled_from(CAMPAIGN_TIMES))
+
+
+def event_records(
+    contact_ids: Iterable[str], campaign_ids: Iterable[str] = CAMPAIGN_IDS
+) -> st.SearchStrategy[Record]:
+    """One event: mostly one of a few busy loaded contacts (so counts reach 2, 3, ...),
+    else any id (maybe not loaded); a type, a time, and maybe one of the campaigns (or
+    an id that is no campaign)."""
+    loaded = sorted(contact_ids)
+    who = st.sampled_from(OWNER_CONTACTS)
+    if loaded:
+        busy = st.sampled_from(loaded[:6])
+        who = st.one_of(busy, busy, busy, st.sampled_from(loaded), who)
+    campaigns = tuple(campaign_ids)
+    campaign: st.SearchStrategy[str | None] = st.sampled_from(EVENT_CAMPAIGNS)
+    if campaigns:
+        campaign = st.one_of(st.sampled_from(campaigns), st.sampled_from(campaigns), campaign)
+
+    def build(cid: str, kind: str, at: str, campaign: str | None) -> Record:
+        event: Record = {"contact_id": cid, "type": kind, "at": at}
+        if campaign is not None:
+            event["campaign_id"] = campaign
+        return event
+
+    return st.builds(build, who, st.sampled_from(_WEIGHTED_TYPES), st.sampled_from(EVENT_TIMES),
+                     campaign)
+
+
+_WEIGHTED_TYPES = (*EVENT_TYPES, "email_opened", "email_opened", "activity", "activity")
+
+
+@st.composite
+def activity_orgs(draw: st.DrawFn, max_contacts: int = 30) -> ActivityOrg:
+    """A small org plus 0..20 deals, 0..8 campaigns and 0..120 events."""
+    base = draw(orgs(max_contacts=max_contacts, max_companies=4))
+    owners = sorted(base.contacts) + list(GHOST_CONTACTS)
+    deals: dict[str, Record] = {}
+    n_deals = draw(st.integers(0, 20))  # sizes drawn first, so that busy orgs are common
+    for did in draw(st.lists(st.sampled_from(DEAL_IDS), unique=True, min_size=n_deals,
+                             max_size=n_deals)):
+        body = draw(deal_bodies())
+        if "contact_id" in body and draw(st.booleans()):
+            body["contact_id"] = draw(st.sampled_from(owners))  # mostly loaded owners
+        deals[did] = {"id": did, **body}
+    campaigns = {
+        cid: draw(campaign_records(cid))
+        for cid in draw(st.lists(st.sampled_from(CAMPAIGN_IDS), unique=True,
+                                 min_size=draw(st.integers(0, 8)), max_size=8))
+    }
+    n_events = draw(st.integers(0, 120))
+    events = draw(st.lists(event_records(base.contacts, campaigns), min_size=n_events,
+                           max_size=n_events))
+    return ActivityOrg(base.contacts, base.companies, deals, campaigns, events)
+
+
+@dataclass
+class ActivityBatch:
+    """A second ingest: file lines per kind, then ordered records (as the server applies)."""
+
+    lines: dict[str, list[Record]] = field(default_factory=dict)
+    records: list[tuple[str, str, Record]] = field(default_factory=list)
+
+
+ACTIVITY_APPLY_ORDER = ("campaigns", "contacts", "deals", "events")
+
+
+def apply_activity_batch(org: ActivityOrg, batch: ActivityBatch) -> ActivityOrg:
+    """The org after `batch`: per kind (campaigns, contacts, deals, events) lines, then records."""
+    after = org.copy()
+    models: dict[str, dict[str, Record]] = {
+        "campaigns": after.campaigns, "contacts": after.contacts, "deals": after.deals,
+    }
+    for kind in ACTIVITY_APPLY_ORDER:
+        for line in batch.lines.get(kind, []):
+            if kind == "events":
+                after.events.append(dict(line))
+            else:
+                apply_record_change(models[kind], "upsert", line)
+        for record_kind, op, record in batch.records:
+            if record_kind != kind:
+                continue
+            if kind == "events":
+                after.events.append(dict(record))
+            else:
+                apply_record_change(models[kind], op, record)
+    return after
+
+
+@st.composite
+def activity_batches(draw: st.DrawFn, org: ActivityOrg) -> ActivityBatch:
+    """Deals moved to other contacts (or to none), patched and deleted, new deals, contacts
+    deleted or loaded (ghosts that already own deals and events), new events, new
+    campaigns and campaigns re-timed. File lines and records never share an id."""
+    batch = ActivityBatch()
+    contacts = dict(org.contacts)
+    # contacts: delete some live ones (records), load ghosts / re-create (file lines)
+    line_ids: set[str] = set()
+    for _ in range(draw(st.integers(0, 3))):
+        cid = draw(st.sampled_from((*GHOST_CONTACTS, *CONTACT_IDS[:12])))
+        line = {"id": cid, **draw(contact_bodies())}
+        batch.lines.setdefault("contacts", []).append(line)
+        line_ids.add(cid)
+        contacts[cid] = line
+    deletable = sorted(set(contacts) - line_ids)
+    if deletable:
+        for cid in draw(st.lists(st.sampled_from(deletable), unique=True, max_size=4)):
+            batch.records.append(("contacts", "delete", {"id": cid}))
+    # deals
+    deals = {k: dict(v) for k, v in org.deals.items()}
+    owners = sorted(contacts) + list(GHOST_CONTACTS)
+    deal_line_ids: set[str] = set()
+    for _ in range(draw(st.integers(0, 4))):
+        did = draw(st.sampled_from(DEAL_IDS))
+        if did in deals and draw(st.booleans()):
+            line: Record = {"id": did, "deleted": True}
+        else:
+            line = {"id": did, **draw(deal_bodies())}
+        batch.lines.setdefault("deals", []).append(line)
+        deal_line_ids.add(did)
+        apply_record_change(deals, "upsert", line)
+    for _ in range(draw(st.integers(0, 8))):
+        live = sorted(set(deals) - deal_line_ids)
+        if not live:
+            break
+        did = draw(st.sampled_from(live))
+        op = draw(st.sampled_from(("patch", "patch", "patch", "delete")))
+        if op == "delete":
+            record: Record = {"id": did}
+        else:
+            scalars = {k: s.record for k, s in DEAL_SPECS.items() if s.record is not None}
+            scalars["contact_id"] = st.sampled_from(owners)
+            body = draw(st.fixed_dictionaries({}, optional=_nullable(scalars)))
+            if draw(st.booleans()):
+                body["contact_id"] = draw(st.sampled_from(owners))  # a reassignment
+            record = {"id": did, **body}
+        batch.records.append(("deals", op, record))
+        apply_record_change(deals, op, record)
+    # campaigns: new ones (file lines) and re-timed ones (patch records)
+    new_ids = [c for c in CAMPAIGN_IDS if c not in org.campaigns]
+    if new_ids:
+        for cid in draw(st.lists(st.sampled_from(new_ids), unique=True, max_size=2)):
+            batch.lines.setdefault("campaigns", []).append(draw(campaign_records(cid)))
+    if org.campaigns:
+        for cid in draw(st.lists(st.sampled_from(sorted(org.campaigns)), unique=True, max_size=2)):
+            sent_at = draw(st.sampled_from(CAMPAIGN_TIMES))
+            batch.records.append(("campaigns", "patch", {"id": cid, "sent_at": sent_at}))
+    # events: appended by file lines and by records
+    known = sorted(org.campaigns)
+    lines = draw(st.lists(event_records(contacts, known), max_size=20))
+    if lines:
+        batch.lines["events"] = lines
+    for event in draw(st.lists(event_records(contacts, known), max_size=5)):
+        batch.records.append(("events", "upsert", event))
+    return batch
+
+
+# -- activity rules
+def deal_conditions() -> st.SearchStrategy[Rule]:
+    """One valid condition over a deal field."""
+    return st.one_of([_field_conditions(n, s) for n, s in DEAL_SPECS.items()])
+
+
+def deal_filters(max_leaves: int = 4) -> st.SearchStrategy[Rule]:
+    """`where` rules: deal conditions under all / any / not (empty groups included)."""
+    base = deal_conditions() | st.sampled_from((AllOf(()), AnyOf(())))
+
+    def extend(children: st.SearchStrategy[Rule]) -> st.SearchStrategy[Rule]:
+        groups = st.lists(children, max_size=3).map(tuple)
+        return st.one_of(groups.map(AllOf), groups.map(AnyOf), children.map(Not))
+
+    return st.recursive(base, extend, max_leaves=max_leaves)
+
+
+_N = st.integers(0, 4)
+
+
+def counts() -> st.SearchStrategy[Cmp | None]:
+    """No count, one key (eq 0 and lt included), or a range of a lower and an upper key."""
+    one = st.sampled_from(("gte", "gt", "lte", "lt", "eq")).flatmap(
+        lambda key: _N.map(lambda n: Cmp(**{key: n}))
+    )
+    two = st.builds(
+        lambda lo_key, lo, hi_key, hi: Cmp(**{lo_key: lo, hi_key: hi}),
+        st.sampled_from(("gt", "gte")), _N, st.sampled_from(("lt", "lte")), _N,
+    )
+    return st.one_of(st.none(), one, two, st.just(Cmp(eq=0)))
+
+
+def campaign_selectors(campaign_ids: tuple[str, ...]) -> st.SearchStrategy[CampaignSelector | None]:
+    """No selector, the last N (any / all), and when there are campaigns an id or an `in`
+    list of known ids (duplicates allowed)."""
+    last = st.builds(CampaignLast, st.integers(1, 5), st.sampled_from(("any", "all")))
+    options: list[st.SearchStrategy[Any]] = [st.none(), last]
+    if campaign_ids:
+        known = st.sampled_from(campaign_ids)
+        lists = st.lists(known, min_size=1, max_size=3).map(tuple)
+        twice = known.map(lambda cid: (cid, cid))  # a repeated id: its events count once
+        options += [known, lists.map(CampaignIn), twice.map(CampaignIn)]
+    return st.one_of(options)
+
+
+def windows() -> st.SearchStrategy[Window | None]:
+    times = st.sampled_from(WINDOW_TIMES)
+    return st.one_of(
+        st.none(),
+        st.sampled_from(WINDOW_LASTS).map(WindowLast),
+        times.map(WindowSince),
+        st.builds(WindowBetween, times, times),
+    )
+
+
+def has_deals_rules() -> st.SearchStrategy[Rule]:
+    return st.builds(HasDeals, st.none() | deal_filters(), counts())
+
+
+def event_rules(campaign_ids: tuple[str, ...]) -> st.SearchStrategy[Rule]:
+    common = st.sampled_from(("email_opened", "activity"))  # the types events use most
+    return st.builds(
+        EventRule,
+        st.one_of(common, common, st.sampled_from(RULE_EVENT_TYPES)),
+        campaign_selectors(campaign_ids),
+        windows(),
+        counts(),
+    )
+
+
+def activity_rules(campaign_ids: tuple[str, ...], max_leaves: int = 6) -> st.SearchStrategy[Rule]:
+    """`has deals` and `event` rules mixed with contact conditions under all / any / not."""
+    leaves = st.one_of(has_deals_rules(), event_rules(campaign_ids), conditions())
+
+    def extend(children: st.SearchStrategy[Rule]) -> st.SearchStrategy[Rule]:
+        groups = st.lists(children, max_size=3).map(tuple)
+        return st.one_of(groups.map(AllOf), groups.map(AnyOf), children.map(Not))
+
+    return st.recursive(leaves, extend, max_leaves=max_leaves)

@@ -2,8 +2,9 @@
 
 `serve()` runs a server until SIGINT/SIGTERM: once bound it prints exactly one line,
 `bitseg listening on HOST:PORT` (the real port when asked for port 0), and on a signal
-it shuts down gracefully: health NOT_SERVING, `server.stop(grace)`, then
-`Service.close()` on the writer thread. `ServerThread` runs the same server on a
+it shuts down gracefully: health NOT_SERVING, the change hub stopped (live Watch
+streams end with UNAVAILABLE, webhook workers are cancelled), `server.stop(grace)`,
+then `Service.close()` on the writer thread. `ServerThread` runs the same server on a
 background thread of the calling process (the CLI's demo uses it).
 """
 
@@ -25,8 +26,10 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1.health import aio as health_aio
 from grpc_reflection.v1alpha import reflection
 
+from bitseg.changes import ChangeHub
 from bitseg.rules.limits import Limits
 from bitseg.server.errors import ErrorMappingInterceptor
+from bitseg.server.scheduler import interval_from_env, reevaluate_forever
 from bitseg.server.servicer import BitsegServicer
 from bitseg.service import Service
 from bitseg.v1 import bitseg_pb2 as pb
@@ -62,6 +65,8 @@ class BitsegServer:
         self._server: grpc.aio.Server | None = None
         self._health = health_aio.HealthServicer()
         self._stopped = False
+        self._changes: ChangeHub | None = None  # watchers and webhook workers
+        self._clock: asyncio.Task[None] | None = None
 
     @property
     def address(self) -> str:
@@ -84,9 +89,9 @@ class BitsegServer:
                 ("grpc.so_reuseport", 0),
             ],
         )
-        pb_grpc.add_BitsegServicer_to_server(
-            BitsegServicer(self._service, self.limits, self._writer), server
-        )
+        servicer = BitsegServicer(self._service, self.limits, self._writer)
+        servicer.changes = self._changes = ChangeHub(self._service, self._writer)
+        pb_grpc.add_BitsegServicer_to_server(servicer, server)
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
         reflection.enable_server_reflection(
             (SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
@@ -99,10 +104,14 @@ class BitsegServer:
             raise OSError(f"cannot listen on {self.host}:{self.port}: {e}") from None
         if not self.bound_port:
             raise OSError(f"cannot listen on {self.host}:{self.port}")
+        await self._changes.start()  # commit wake-ups, then a worker per webhook endpoint
         await server.start()
         self._server = server
         for name in ("", SERVICE_NAME):
             await self._health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        self._clock = asyncio.create_task(
+            reevaluate_forever(self._service, self._writer, interval_from_env())
+        )
 
     def _bind_host(self) -> str:
         return f"[{self.host}]" if ":" in self.host else self.host
@@ -112,7 +121,11 @@ class BitsegServer:
         if self._stopped:
             return
         self._stopped = True
+        if self._clock is not None:
+            self._clock.cancel()
         await self._health.enter_graceful_shutdown()
+        if self._changes is not None:  # end live Watch streams, stop webhook deliveries
+            await self._changes.stop()
         if self._server is not None:
             await self._server.stop(grace)
         loop = asyncio.get_running_loop()

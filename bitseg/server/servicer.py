@@ -21,7 +21,9 @@ from bitseg.rules import rule_to_json_text, to_text, validate
 from bitseg.rules.limits import Limits
 from bitseg.rules.model import Rule
 from bitseg.server import rule_proto
+from bitseg.server.change_rpcs import ChangeRpcs
 from bitseg.server.ingest import IngestBatch
+from bitseg.server.nl_rpcs import NlRpcs
 from bitseg.server.segment_rpcs import SegmentRpcs, selected_rule
 from bitseg.server.wire import decode_rule, micros, parse_now
 from bitseg.service import Service
@@ -71,7 +73,7 @@ def _chunks(ids_chunks: Iterable[list[str]], packed: bool) -> Iterator[pb.Resolv
                 yield pb.ResolveChunk(ids=piece)
 
 
-class BitsegServicer(SegmentRpcs, pb_grpc.BitsegServicer):
+class BitsegServicer(SegmentRpcs, ChangeRpcs, NlRpcs, pb_grpc.BitsegServicer):
     """Thin: every method is decode -> Service -> encode."""
 
     def __init__(self, service: Service, limits: Limits, writer: ThreadPoolExecutor) -> None:

@@ -177,7 +177,9 @@ class WriteView(ReadView):
         if hit is not None:
             return hit
         raw = self.txn.get(key, db=self._bm)
-        if raw is not None and bytes(raw[:8]) == self._new_version:
+        if raw is None:  # absent now (maybe deleted by this transaction): never the cache
+            return decode(None) if decode else FrozenBitMap()
+        if bytes(raw[:8]) == self._new_version:
             body = raw[8:]
             value = decode(body) if decode else FrozenBitMap.deserialize(body)
             if b"\x00$current." not in key and b"\x00$ever." not in key:

@@ -373,6 +373,62 @@ class ParseRuleResponse(_message.Message):
     node: RuleNode
     def __init__(self, json: _Optional[str] = ..., text: _Optional[str] = ..., node: _Optional[_Union[RuleNode, _Mapping]] = ...) -> None: ...
 
+class TranslateRequest(_message.Message):
+    __slots__ = ("org", "sentence", "now", "offline")
+    ORG_FIELD_NUMBER: _ClassVar[int]
+    SENTENCE_FIELD_NUMBER: _ClassVar[int]
+    NOW_FIELD_NUMBER: _ClassVar[int]
+    OFFLINE_FIELD_NUMBER: _ClassVar[int]
+    org: str
+    sentence: str
+    now: str
+    offline: bool
+    def __init__(self, org: _Optional[str] = ..., sentence: _Optional[str] = ..., now: _Optional[str] = ..., offline: _Optional[bool] = ...) -> None: ...
+
+class Phrase(_message.Message):
+    __slots__ = ("text", "start", "end")
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    START_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
+    text: str
+    start: int
+    end: int
+    def __init__(self, text: _Optional[str] = ..., start: _Optional[int] = ..., end: _Optional[int] = ...) -> None: ...
+
+class Ambiguity(_message.Message):
+    __slots__ = ("phrase", "chosen", "alternatives")
+    PHRASE_FIELD_NUMBER: _ClassVar[int]
+    CHOSEN_FIELD_NUMBER: _ClassVar[int]
+    ALTERNATIVES_FIELD_NUMBER: _ClassVar[int]
+    phrase: Phrase
+    chosen: str
+    alternatives: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, phrase: _Optional[_Union[Phrase, _Mapping]] = ..., chosen: _Optional[str] = ..., alternatives: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class TranslateResponse(_message.Message):
+    __slots__ = ("json", "text", "node", "count", "not_understood", "ambiguities", "notes", "rejected", "translator", "eval_micros")
+    JSON_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    NODE_FIELD_NUMBER: _ClassVar[int]
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    NOT_UNDERSTOOD_FIELD_NUMBER: _ClassVar[int]
+    AMBIGUITIES_FIELD_NUMBER: _ClassVar[int]
+    NOTES_FIELD_NUMBER: _ClassVar[int]
+    REJECTED_FIELD_NUMBER: _ClassVar[int]
+    TRANSLATOR_FIELD_NUMBER: _ClassVar[int]
+    EVAL_MICROS_FIELD_NUMBER: _ClassVar[int]
+    json: str
+    text: str
+    node: RuleNode
+    count: int
+    not_understood: _containers.RepeatedCompositeFieldContainer[Phrase]
+    ambiguities: _containers.RepeatedCompositeFieldContainer[Ambiguity]
+    notes: _containers.RepeatedScalarFieldContainer[str]
+    rejected: _containers.RepeatedScalarFieldContainer[str]
+    translator: str
+    eval_micros: int
+    def __init__(self, json: _Optional[str] = ..., text: _Optional[str] = ..., node: _Optional[_Union[RuleNode, _Mapping]] = ..., count: _Optional[int] = ..., not_understood: _Optional[_Iterable[_Union[Phrase, _Mapping]]] = ..., ambiguities: _Optional[_Iterable[_Union[Ambiguity, _Mapping]]] = ..., notes: _Optional[_Iterable[str]] = ..., rejected: _Optional[_Iterable[str]] = ..., translator: _Optional[str] = ..., eval_micros: _Optional[int] = ...) -> None: ...
+
 class Segment(_message.Message):
     __slots__ = ("id", "name", "description", "type", "rule_json", "rule_text", "archived", "created_at", "updated_at")
     ID_FIELD_NUMBER: _ClassVar[int]
@@ -576,3 +632,97 @@ class CsvChunk(_message.Message):
     total: int
     eval_micros: int
     def __init__(self, data: _Optional[bytes] = ..., total: _Optional[int] = ..., eval_micros: _Optional[int] = ...) -> None: ...
+
+class WatchRequest(_message.Message):
+    __slots__ = ("org", "since", "follow")
+    ORG_FIELD_NUMBER: _ClassVar[int]
+    SINCE_FIELD_NUMBER: _ClassVar[int]
+    FOLLOW_FIELD_NUMBER: _ClassVar[int]
+    org: str
+    since: int
+    follow: bool
+    def __init__(self, org: _Optional[str] = ..., since: _Optional[int] = ..., follow: _Optional[bool] = ...) -> None: ...
+
+class WatchResponse(_message.Message):
+    __slots__ = ("events",)
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    events: _containers.RepeatedCompositeFieldContainer[ChangeEvent]
+    def __init__(self, events: _Optional[_Iterable[_Union[ChangeEvent, _Mapping]]] = ...) -> None: ...
+
+class ChangeEvent(_message.Message):
+    __slots__ = ("seq", "type", "segment_id", "segment", "contact_id", "at", "cause")
+    SEQ_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    SEGMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    SEGMENT_FIELD_NUMBER: _ClassVar[int]
+    CONTACT_ID_FIELD_NUMBER: _ClassVar[int]
+    AT_FIELD_NUMBER: _ClassVar[int]
+    CAUSE_FIELD_NUMBER: _ClassVar[int]
+    seq: int
+    type: str
+    segment_id: str
+    segment: str
+    contact_id: str
+    at: str
+    cause: str
+    def __init__(self, seq: _Optional[int] = ..., type: _Optional[str] = ..., segment_id: _Optional[str] = ..., segment: _Optional[str] = ..., contact_id: _Optional[str] = ..., at: _Optional[str] = ..., cause: _Optional[str] = ...) -> None: ...
+
+class AddWebhookRequest(_message.Message):
+    __slots__ = ("org", "url", "secret", "segments", "since")
+    ORG_FIELD_NUMBER: _ClassVar[int]
+    URL_FIELD_NUMBER: _ClassVar[int]
+    SECRET_FIELD_NUMBER: _ClassVar[int]
+    SEGMENTS_FIELD_NUMBER: _ClassVar[int]
+    SINCE_FIELD_NUMBER: _ClassVar[int]
+    org: str
+    url: str
+    secret: str
+    segments: _containers.RepeatedScalarFieldContainer[str]
+    since: int
+    def __init__(self, org: _Optional[str] = ..., url: _Optional[str] = ..., secret: _Optional[str] = ..., segments: _Optional[_Iterable[str]] = ..., since: _Optional[int] = ...) -> None: ...
+
+class Webhook(_message.Message):
+    __slots__ = ("id", "url", "segment_ids", "segment_names", "created_at", "delivered_seq", "last_seq", "last_error", "failures")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    URL_FIELD_NUMBER: _ClassVar[int]
+    SEGMENT_IDS_FIELD_NUMBER: _ClassVar[int]
+    SEGMENT_NAMES_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    DELIVERED_SEQ_FIELD_NUMBER: _ClassVar[int]
+    LAST_SEQ_FIELD_NUMBER: _ClassVar[int]
+    LAST_ERROR_FIELD_NUMBER: _ClassVar[int]
+    FAILURES_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    url: str
+    segment_ids: _containers.RepeatedScalarFieldContainer[str]
+    segment_names: _containers.RepeatedScalarFieldContainer[str]
+    created_at: str
+    delivered_seq: int
+    last_seq: int
+    last_error: str
+    failures: int
+    def __init__(self, id: _Optional[str] = ..., url: _Optional[str] = ..., segment_ids: _Optional[_Iterable[str]] = ..., segment_names: _Optional[_Iterable[str]] = ..., created_at: _Optional[str] = ..., delivered_seq: _Optional[int] = ..., last_seq: _Optional[int] = ..., last_error: _Optional[str] = ..., failures: _Optional[int] = ...) -> None: ...
+
+class ListWebhooksRequest(_message.Message):
+    __slots__ = ("org",)
+    ORG_FIELD_NUMBER: _ClassVar[int]
+    org: str
+    def __init__(self, org: _Optional[str] = ...) -> None: ...
+
+class ListWebhooksResponse(_message.Message):
+    __slots__ = ("webhooks",)
+    WEBHOOKS_FIELD_NUMBER: _ClassVar[int]
+    webhooks: _containers.RepeatedCompositeFieldContainer[Webhook]
+    def __init__(self, webhooks: _Optional[_Iterable[_Union[Webhook, _Mapping]]] = ...) -> None: ...
+
+class DeleteWebhookRequest(_message.Message):
+    __slots__ = ("org", "id")
+    ORG_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    org: str
+    id: str
+    def __init__(self, org: _Optional[str] = ..., id: _Optional[str] = ...) -> None: ...
+
+class DeleteWebhookResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...

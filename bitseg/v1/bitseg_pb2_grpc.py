@@ -64,6 +64,11 @@ class BitsegStub:
                 request_serializer=bitseg_dot_v1_dot_bitseg__pb2.ParseRuleRequest.SerializeToString,
                 response_deserializer=bitseg_dot_v1_dot_bitseg__pb2.ParseRuleResponse.FromString,
                 _registered_method=True)
+        self.Translate = channel.unary_unary(
+                '/bitseg.v1.Bitseg/Translate',
+                request_serializer=bitseg_dot_v1_dot_bitseg__pb2.TranslateRequest.SerializeToString,
+                response_deserializer=bitseg_dot_v1_dot_bitseg__pb2.TranslateResponse.FromString,
+                _registered_method=True)
         self.CreateSegment = channel.unary_unary(
                 '/bitseg.v1.Bitseg/CreateSegment',
                 request_serializer=bitseg_dot_v1_dot_bitseg__pb2.CreateSegmentRequest.SerializeToString,
@@ -124,6 +129,26 @@ class BitsegStub:
                 request_serializer=bitseg_dot_v1_dot_bitseg__pb2.ExportMembersCsvRequest.SerializeToString,
                 response_deserializer=bitseg_dot_v1_dot_bitseg__pb2.CsvChunk.FromString,
                 _registered_method=True)
+        self.Watch = channel.unary_stream(
+                '/bitseg.v1.Bitseg/Watch',
+                request_serializer=bitseg_dot_v1_dot_bitseg__pb2.WatchRequest.SerializeToString,
+                response_deserializer=bitseg_dot_v1_dot_bitseg__pb2.WatchResponse.FromString,
+                _registered_method=True)
+        self.AddWebhook = channel.unary_unary(
+                '/bitseg.v1.Bitseg/AddWebhook',
+                request_serializer=bitseg_dot_v1_dot_bitseg__pb2.AddWebhookRequest.SerializeToString,
+                response_deserializer=bitseg_dot_v1_dot_bitseg__pb2.Webhook.FromString,
+                _registered_method=True)
+        self.ListWebhooks = channel.unary_unary(
+                '/bitseg.v1.Bitseg/ListWebhooks',
+                request_serializer=bitseg_dot_v1_dot_bitseg__pb2.ListWebhooksRequest.SerializeToString,
+                response_deserializer=bitseg_dot_v1_dot_bitseg__pb2.ListWebhooksResponse.FromString,
+                _registered_method=True)
+        self.DeleteWebhook = channel.unary_unary(
+                '/bitseg.v1.Bitseg/DeleteWebhook',
+                request_serializer=bitseg_dot_v1_dot_bitseg__pb2.DeleteWebhookRequest.SerializeToString,
+                response_deserializer=bitseg_dot_v1_dot_bitseg__pb2.DeleteWebhookResponse.FromString,
+                _registered_method=True)
 
 
 class BitsegServicer:
@@ -168,6 +193,17 @@ class BitsegServicer:
     def ParseRule(self, request, context):
         """Text -> JSON and JSON -> text (and both -> node), validated for shape; with
         `org`, also validated against that org's fields.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Translate(self, request, context):
+        """Natural-language mode: a sentence -> a rule validated against the org (JSON, text
+        and node), its live count, the phrases not understood, the ambiguous phrases with
+        the readings considered, and notes on the assumptions made. Offline, from the
+        org's own vocabulary; or through an external language model when the server has
+        one (a failing or slow model falls back to offline, with a note).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -264,6 +300,41 @@ class BitsegServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Watch(self, request, context):
+        """The change log: `segment.joined` / `segment.left` entries, numbered by a gap-free
+        sequence per org starting at 1. Watch streams the entries with seq > `since` in
+        order, then (with `follow`, the default) new ones as they are committed. Resume
+        after a disconnect with since = the last seq received: no gap, no duplicate.
+        Unknown org: NOT_FOUND; `since` past the end of the log: INVALID_ARGUMENT; a
+        server shutting down ends live streams with UNAVAILABLE (reconnect). Entries come
+        in batches (one message per batch read), never split across a reconnect.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddWebhook(self, request, context):
+        """Webhooks: each endpoint receives the org's log entries (optionally only those of
+        some segments) as signed JSON POSTs, in order, retried until acknowledged (2xx).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListWebhooks(self, request, context):
+        """The org's endpoints with their delivery state (never their secrets).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteWebhook(self, request, context):
+        """Unknown id: NOT_FOUND.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_BitsegServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -296,6 +367,11 @@ def add_BitsegServicer_to_server(servicer, server):
                     servicer.ParseRule,
                     request_deserializer=bitseg_dot_v1_dot_bitseg__pb2.ParseRuleRequest.FromString,
                     response_serializer=bitseg_dot_v1_dot_bitseg__pb2.ParseRuleResponse.SerializeToString,
+            ),
+            'Translate': grpc.unary_unary_rpc_method_handler(
+                    servicer.Translate,
+                    request_deserializer=bitseg_dot_v1_dot_bitseg__pb2.TranslateRequest.FromString,
+                    response_serializer=bitseg_dot_v1_dot_bitseg__pb2.TranslateResponse.SerializeToString,
             ),
             'CreateSegment': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateSegment,
@@ -356,6 +432,26 @@ def add_BitsegServicer_to_server(servicer, server):
                     servicer.ExportMembersCsv,
                     request_deserializer=bitseg_dot_v1_dot_bitseg__pb2.ExportMembersCsvRequest.FromString,
                     response_serializer=bitseg_dot_v1_dot_bitseg__pb2.CsvChunk.SerializeToString,
+            ),
+            'Watch': grpc.unary_stream_rpc_method_handler(
+                    servicer.Watch,
+                    request_deserializer=bitseg_dot_v1_dot_bitseg__pb2.WatchRequest.FromString,
+                    response_serializer=bitseg_dot_v1_dot_bitseg__pb2.WatchResponse.SerializeToString,
+            ),
+            'AddWebhook': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddWebhook,
+                    request_deserializer=bitseg_dot_v1_dot_bitseg__pb2.AddWebhookRequest.FromString,
+                    response_serializer=bitseg_dot_v1_dot_bitseg__pb2.Webhook.SerializeToString,
+            ),
+            'ListWebhooks': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListWebhooks,
+                    request_deserializer=bitseg_dot_v1_dot_bitseg__pb2.ListWebhooksRequest.FromString,
+                    response_serializer=bitseg_dot_v1_dot_bitseg__pb2.ListWebhooksResponse.SerializeToString,
+            ),
+            'DeleteWebhook': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteWebhook,
+                    request_deserializer=bitseg_dot_v1_dot_bitseg__pb2.DeleteWebhookRequest.FromString,
+                    response_serializer=bitseg_dot_v1_dot_bitseg__pb2.DeleteWebhookResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -520,6 +616,33 @@ class Bitseg:
             '/bitseg.v1.Bitseg/ParseRule',
             bitseg_dot_v1_dot_bitseg__pb2.ParseRuleRequest.SerializeToString,
             bitseg_dot_v1_dot_bitseg__pb2.ParseRuleResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Translate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/bitseg.v1.Bitseg/Translate',
+            bitseg_dot_v1_dot_bitseg__pb2.TranslateRequest.SerializeToString,
+            bitseg_dot_v1_dot_bitseg__pb2.TranslateResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -844,6 +967,114 @@ class Bitseg:
             '/bitseg.v1.Bitseg/ExportMembersCsv',
             bitseg_dot_v1_dot_bitseg__pb2.ExportMembersCsvRequest.SerializeToString,
             bitseg_dot_v1_dot_bitseg__pb2.CsvChunk.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Watch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/bitseg.v1.Bitseg/Watch',
+            bitseg_dot_v1_dot_bitseg__pb2.WatchRequest.SerializeToString,
+            bitseg_dot_v1_dot_bitseg__pb2.WatchResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddWebhook(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/bitseg.v1.Bitseg/AddWebhook',
+            bitseg_dot_v1_dot_bitseg__pb2.AddWebhookRequest.SerializeToString,
+            bitseg_dot_v1_dot_bitseg__pb2.Webhook.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListWebhooks(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/bitseg.v1.Bitseg/ListWebhooks',
+            bitseg_dot_v1_dot_bitseg__pb2.ListWebhooksRequest.SerializeToString,
+            bitseg_dot_v1_dot_bitseg__pb2.ListWebhooksResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteWebhook(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/bitseg.v1.Bitseg/DeleteWebhook',
+            bitseg_dot_v1_dot_bitseg__pb2.DeleteWebhookRequest.SerializeToString,
+            bitseg_dot_v1_dot_bitseg__pb2.DeleteWebhookResponse.FromString,
             options,
             channel_credentials,
             insecure,
