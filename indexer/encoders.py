@@ -51,7 +51,17 @@ def encode(kind: FieldType, cols: np.ndarray, values: Sequence[object]) -> Posti
     if kind in (FieldType.INT, FieldType.TIME):
         return encode_bsi(cols, np.asarray(values, dtype=np.int64))
     if kind == FieldType.TEXT:
-        out = encode_grams(cols, [str(v).lower() for v in values])
+        lowered = [str(v).lower() for v in values]
+        out = encode_grams(cols, lowered)
+        short = [len(t.encode()) <= keys.MAX_TEXT_VALUE_KEY for t in lowered]
+        out.update(
+            _group(
+                cols[np.asarray(short, dtype=bool)],
+                [keys.value_slot(t) for t, ok in zip(lowered, short, strict=True) if ok],
+            )
+        )
+        if not all(short):  # too long for a value key: found by grams and an exact check
+            out[keys.LONG_TEXT] = cols[~np.asarray(short, dtype=bool)]
         out[keys.EXISTS] = cols
         return out
     raise ValueError(f"no encoder for {kind}")

@@ -106,10 +106,10 @@ def event_fields(src: BitmapSource, rule: EventRule, now: int) -> list[list[str]
     selected: Sequence[str | None] = campaigns if campaigns is not None else [None]
     for campaign in selected:
         if day_range is None:
-            fields = [keys.event_field(rule.type, campaign)]
+            fields = [keys.event_field(rule.type.strip(), campaign)]
         else:
             lo, hi = day_range
-            prefix = keys.event_day_prefix(rule.type, campaign)
+            prefix = keys.event_day_prefix(rule.type.strip(), campaign)
             days = _days_of(src.field_suffixes(keys.CONTACT, prefix))
             chosen = days[np.searchsorted(days, lo) : np.searchsorted(days, hi, side="right")]
             fields = [f"{prefix}{day}" for day in chosen.tolist()]

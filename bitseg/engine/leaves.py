@@ -67,10 +67,15 @@ def _range(src: BitmapSource, entity: str, field: str, lo: int, hi: int, shard: 
     return bsi_range(exists, sign, slices, lo, hi)
 
 
+VALUE_LEVEL_AFTER = 2_000  # candidates beyond which checking distinct values is cheaper
+
+
 def _text(src: BitmapSource, entity: str, field: str, op: str, q: str, shard: int) -> AnyBitMap:
     if op == "eq":
         if q == "":
             return EMPTY  # an empty text is no value
+        if len(q.encode()) <= keys.MAX_TEXT_VALUE_KEY:
+            return src.bitmap(entity, field, keys.value_slot(q), shard)
         padded = keys.TEXT_START + q + keys.TEXT_END
     elif op == "starts_with":
         padded = keys.TEXT_START + q
@@ -92,16 +97,39 @@ def _text(src: BitmapSource, entity: str, field: str, op: str, q: str, shard: in
     candidates = _intersect(parts)
     if len(padded) == 3 or not candidates:
         return candidates
+    match = _TEXT_MATCH[op]
+    if len(candidates) > VALUE_LEVEL_AFTER:
+        # Many candidates usually means few distinct values (titles, cities, company
+        # names): test each distinct value once and union the bitmaps of those that match.
+        hits = [v for v in src.vocabulary(entity, field, keys.VALUE) if match(v, q)]
+        found = _union([src.bitmap(entity, field, keys.value_slot(v), shard) for v in hits])
+        long_ones = src.bitmap(entity, field, keys.LONG_TEXT, shard) & candidates
+        if not long_ones:
+            return found & candidates
+        candidates = long_ones
+        extra = _check(src, entity, field, candidates, match, q)
+        return (found & parts[0]) | extra
+    return _check(src, entity, field, candidates, match, q)
+
+
+def _check(
+    src: BitmapSource,
+    entity: str,
+    field: str,
+    candidates: AnyBitMap,
+    match: Callable[[str, str], bool],
+    q: str,
+) -> BitMap:
     values = src.text_values(entity, field, candidates)
-    if op == "eq":
-        keep = [c for c, v in values.items() if v == q]
-    elif op == "starts_with":
-        keep = [c for c, v in values.items() if v.startswith(q)]
-    elif op == "ends_with":
-        keep = [c for c, v in values.items() if v.endswith(q)]
-    else:
-        keep = [c for c, v in values.items() if q in v]
-    return BitMap(keep)
+    return BitMap([c for c, v in values.items() if match(v, q)])
+
+
+_TEXT_MATCH: dict[str, Callable[[str, str], bool]] = {
+    "eq": str.__eq__,
+    "starts_with": str.startswith,
+    "ends_with": str.endswith,
+    "contains": str.__contains__,
+}
 
 
 def _union(parts: list[AnyBitMap]) -> AnyBitMap:

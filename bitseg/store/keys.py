@@ -7,6 +7,9 @@ A bitmap key is `entity NUL field NUL slot shard`, where shard is 2 bytes big-en
   b"s"           sign (negative int/time values)
   b"b" + bit     bit `bit` of |value| in a bit-sliced index
   b"g" + gram    text n-gram (of "\\x02" + lower(value) + "\\x03")
+  b"V"           text values too long for a value key (text fields also keep b"v" +
+                 lower(value) per value, so eq is one bitmap and a predicate can be
+                 checked once per distinct value instead of once per contact)
   b"L"           live entities (field is empty)
 Entities are one letter: c contacts, o companies, d deals, m campaigns, e events.
 """
@@ -30,6 +33,9 @@ SIGN = b"s"
 VALUE = b"v"
 BIT = b"b"
 GRAM = b"g"
+
+LONG_TEXT = b"V"  # text values too long to be a value key (checked one by one)
+MAX_TEXT_VALUE_KEY = 256
 
 TEXT_START = "\x02"
 TEXT_END = "\x03"
