@@ -12,10 +12,12 @@ peak RSS of this whole loading process), or {"ok": false, "unsupported": bool,
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 import traceback
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -43,12 +45,23 @@ def main(argv: list[str] | None = None) -> int:
     kinds = [k for k in args.kinds.split(",") if k]
     started = time.perf_counter()
     service = Service(args.data)
+    with contextlib.ExitStack() as opened:
+        # Files are streamed line by line (Service accepts binary file objects), so the
+        # loader's memory does not hold the 2-3 GB of source text.
+        streams = {k: opened.enter_context((args.source / f"{k}.jsonl").open("rb")) for k in kinds}
+        result = _load(service, args.org, kinds, streams, started)
+    result["vm_hwm_bytes"] = vm_hwm_bytes()
+    sys.stdout.write(orjson.dumps(result).decode() + "\n")
+    sys.stdout.flush()
+    return 0
+
+
+def _load(
+    service: Service, org: str, kinds: list[str], streams: dict[str, Any], started: float
+) -> dict[str, Any]:
     try:
-        files = [
-            SourceFile(kind, f"{kind}.jsonl", "jsonl", (args.source / f"{kind}.jsonl").read_bytes())
-            for kind in kinds
-        ]
-        summary = service.ingest(args.org, files, schema=demo_schema())
+        files = [SourceFile(kind, f"{kind}.jsonl", "jsonl", streams[kind]) for kind in kinds]
+        summary = service.ingest(org, files, schema=demo_schema())
     except BitsegError as e:
         result = {"ok": False, "unsupported": is_unsupported(e.message), "error": e.message}
     except Exception as e:  # reported to the parent, which prints it
@@ -64,10 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         }
     finally:
         service.close()
-    result["vm_hwm_bytes"] = vm_hwm_bytes()
-    sys.stdout.write(orjson.dumps(result).decode() + "\n")
-    sys.stdout.flush()
-    return 0
+    return result
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from pyroaring import BitMap
 
@@ -63,7 +64,7 @@ class SourceFile:
     kind: str
     name: str
     fmt: str
-    data: bytes
+    data: bytes | BinaryIO  # bytes, or a binary file streamed line by line (JSON Lines)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import BinaryIO
 
 from bitseg.errors import InvalidArgument, RecordError
 from bitseg.schema import CAMPAIGN_FIELDS, CUSTOM_TYPES, DEAL_FIELDS, FieldType, OrgSchema
@@ -51,7 +52,7 @@ class FileInput:
     kind: str
     name: str
     fmt: str
-    data: bytes
+    data: bytes | BinaryIO
 
 
 def declare(schema: OrgSchema, declared: Mapping[str, str] | None) -> OrgSchema:

@@ -36,8 +36,10 @@ def read_jsonl(data: bytes | BinaryIO, source: str) -> Iterator[tuple[int, RawRe
 
 
 def read_csv(
-    data: bytes, source: str, type_of: Callable[[str], FieldType | None]
+    data: bytes | BinaryIO, source: str, type_of: Callable[[str], FieldType | None]
 ) -> Iterator[tuple[int, RawRecord]]:
+    if not isinstance(data, bytes | bytearray):
+        data = data.read()
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
