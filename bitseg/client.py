@@ -446,6 +446,11 @@ class Client:
         request = pb.GetSegmentRequest(org=org, segment=segment)
         return _segment(self._call(self._stub.GetSegment, request))
 
+    def membership_at(self, org: str, segment: str, at: str | datetime) -> list[str]:
+        """Who was in `segment` at time `at` (from the change log), as sorted ids."""
+        request = pb.MembershipAtRequest(org=org, segment=segment, at=now_text(at))
+        return list(self._call(self._stub.MembershipAt, request).ids)
+
     def list_segments(self, org: str, include_archived: bool = False) -> list[Segment]:
         """Every segment of the org, ordered by name; archived ones only on request."""
         request = pb.ListSegmentsRequest(org=org, include_archived=include_archived)

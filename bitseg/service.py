@@ -40,7 +40,7 @@ from bitseg.segments.ops import SegmentOps, SegmentView
 from bitseg.store import OrgStore, open_store
 from bitseg.store.changelog import JOINED, read_backwards
 from bitseg.store.keys import COMPANY, CONTACT
-from bitseg.store.orgstore import check_org_name
+from bitseg.store.orgstore import check_org_name, next_col_key
 from bitseg.store.readview import ReadView
 from bitseg.timeutil import parse_instant
 from indexer.batch import FileInput, check_inputs, declare, iter_chunks
@@ -113,6 +113,16 @@ class Service:
                     )
                 self._stores[org] = store
             return store
+
+    def warm(self) -> None:
+        """Open every org and build its contact id table, so the first large resolve does
+        not pay for it (called once in the background when the server starts)."""
+        for path in sorted(self.data_dir.iterdir()):
+            if (path / "data.mdb").exists() and self.org_exists(path.name):
+                store = self._store(path.name)
+                with store.read() as txn:
+                    next_col = store.get_u32(txn, next_col_key(CONTACT))
+                    store.id_table(CONTACT).ids(txn, store.db["cols"], next_col)
 
     def reevaluate(self, org: str, now: int | None = None) -> int:
         """Re-evaluate the org's segments at `now` (time passing); log entries written."""

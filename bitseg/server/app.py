@@ -112,6 +112,7 @@ class BitsegServer:
         self._clock = asyncio.create_task(
             reevaluate_forever(self._service, self._writer, interval_from_env())
         )
+        self._warming = loop.run_in_executor(self._writer, self._service.warm)  # id tables
 
     def _bind_host(self) -> str:
         return f"[{self.host}]" if ":" in self.host else self.host

@@ -23,6 +23,7 @@ from bitseg.segments.membership import MemberChange
 from bitseg.segments.ops import SegmentView
 from bitseg.server.wire import decode_rule, micros, parse_now
 from bitseg.service import Service
+from bitseg.timeutil import parse_instant
 from bitseg.v1 import bitseg_pb2 as pb
 
 T = TypeVar("T")
@@ -106,6 +107,13 @@ class SegmentRpcs:
     ) -> pb.Segment:
         org, segment = required(request.org, "org"), required(request.segment, "segment")
         return segment_message(self.service.get_segment(org, segment))
+
+    async def MembershipAt(
+        self, request: pb.MembershipAtRequest, context: grpc.aio.ServicerContext
+    ) -> pb.MembershipAtResponse:
+        org, segment = required(request.org, "org"), required(request.segment, "segment")
+        at = parse_instant(required(request.at, "at"))
+        return pb.MembershipAtResponse(ids=self.service.membership_at(org, segment, at))
 
     async def ListSegments(
         self, request: pb.ListSegmentsRequest, context: grpc.aio.ServicerContext

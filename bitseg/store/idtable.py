@@ -7,6 +7,7 @@ column counter has moved, and never has to revalidate what it already holds.
 
 from __future__ import annotations
 
+import itertools
 import threading
 
 import lmdb
@@ -31,16 +32,12 @@ class IdTable:
                 return self._ids
             grown = np.empty(next_col, dtype=object)
             grown[:have] = self._ids
-            prefix = self.entity.encode()
+            # Every assigned column has its entry and keys sort by column, so the values
+            # from `have` on are the ids of columns have, have + 1, ... in order.
             cursor = txn.cursor(db=cols_db)
             if cursor.set_range(keys.col_key(self.entity, have)):
-                for key, value in cursor.iternext():
-                    key = bytes(key)
-                    if not key.startswith(prefix) or len(key) != len(prefix) + 4:
-                        break
-                    col = keys.unpack_col(key[len(prefix) :])
-                    if col >= next_col:
-                        break
-                    grown[col] = bytes(value).decode()
+                values = itertools.islice(cursor.iternext(keys=False), next_col - have)
+                fresh = [bytes(v).decode() for v in values]
+                grown[have : have + len(fresh)] = fresh
             self._ids = grown
             return grown

@@ -726,3 +726,19 @@ class DeleteWebhookRequest(_message.Message):
 class DeleteWebhookResponse(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
+
+class MembershipAtRequest(_message.Message):
+    __slots__ = ("org", "segment", "at")
+    ORG_FIELD_NUMBER: _ClassVar[int]
+    SEGMENT_FIELD_NUMBER: _ClassVar[int]
+    AT_FIELD_NUMBER: _ClassVar[int]
+    org: str
+    segment: str
+    at: str
+    def __init__(self, org: _Optional[str] = ..., segment: _Optional[str] = ..., at: _Optional[str] = ...) -> None: ...
+
+class MembershipAtResponse(_message.Message):
+    __slots__ = ("ids",)
+    IDS_FIELD_NUMBER: _ClassVar[int]
+    ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, ids: _Optional[_Iterable[str]] = ...) -> None: ...

@@ -149,6 +149,11 @@ class BitsegStub:
                 request_serializer=bitseg_dot_v1_dot_bitseg__pb2.DeleteWebhookRequest.SerializeToString,
                 response_deserializer=bitseg_dot_v1_dot_bitseg__pb2.DeleteWebhookResponse.FromString,
                 _registered_method=True)
+        self.MembershipAt = channel.unary_unary(
+                '/bitseg.v1.Bitseg/MembershipAt',
+                request_serializer=bitseg_dot_v1_dot_bitseg__pb2.MembershipAtRequest.SerializeToString,
+                response_deserializer=bitseg_dot_v1_dot_bitseg__pb2.MembershipAtResponse.FromString,
+                _registered_method=True)
 
 
 class BitsegServicer:
@@ -335,6 +340,14 @@ class BitsegServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def MembershipAt(self, request, context):
+        """Who was in a segment at a past time: its logged members now, with every later
+        join undone and every later leave restored from the change log.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_BitsegServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -452,6 +465,11 @@ def add_BitsegServicer_to_server(servicer, server):
                     servicer.DeleteWebhook,
                     request_deserializer=bitseg_dot_v1_dot_bitseg__pb2.DeleteWebhookRequest.FromString,
                     response_serializer=bitseg_dot_v1_dot_bitseg__pb2.DeleteWebhookResponse.SerializeToString,
+            ),
+            'MembershipAt': grpc.unary_unary_rpc_method_handler(
+                    servicer.MembershipAt,
+                    request_deserializer=bitseg_dot_v1_dot_bitseg__pb2.MembershipAtRequest.FromString,
+                    response_serializer=bitseg_dot_v1_dot_bitseg__pb2.MembershipAtResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1075,6 +1093,33 @@ class Bitseg:
             '/bitseg.v1.Bitseg/DeleteWebhook',
             bitseg_dot_v1_dot_bitseg__pb2.DeleteWebhookRequest.SerializeToString,
             bitseg_dot_v1_dot_bitseg__pb2.DeleteWebhookResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def MembershipAt(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/bitseg.v1.Bitseg/MembershipAt',
+            bitseg_dot_v1_dot_bitseg__pb2.MembershipAtRequest.SerializeToString,
+            bitseg_dot_v1_dot_bitseg__pb2.MembershipAtResponse.FromString,
             options,
             channel_credentials,
             insecure,
