@@ -135,11 +135,33 @@ class Executor:
 
     def _and(self, plan: And, shard: int, count_only: bool) -> AnyBitMap | int:
         positives: list[AnyBitMap] = []
+        ranges = [c for c in plan.positive if _is_range(c)]
         for child in plan.positive:
+            if ranges and _is_range(child):
+                continue
             bitmap = self.evaluate(child, shard)
             if not bitmap:
                 return 0 if count_only else EMPTY
             positives.append(bitmap)
+        if ranges:
+            # Bit-sliced ranges cost O(bits) operations over their whole field: run them
+            # last, each inside what the cheaper operands already narrowed down.
+            positives.sort(key=len)
+            running = _intersect_all(positives) if positives else None
+            for leaf in ranges:
+                if running is not None and not running:
+                    break
+                running = evaluate_leaf(
+                    self.src,
+                    self.entity,
+                    leaf.cond,
+                    shard,
+                    self.field_type,
+                    within=running,  # type: ignore[union-attr]
+                )
+            if not running:
+                return 0 if count_only else EMPTY
+            positives = [running]  # type: ignore[list-item]
         if not positives:
             positives.append(self.src.live(self.entity, shard))
         positives.sort(key=len)
@@ -158,6 +180,19 @@ class Executor:
             if not result:
                 return 0 if count_only else EMPTY
         return len(result) if count_only else result
+
+
+def _is_range(plan: Plan) -> bool:
+    return isinstance(plan, Leaf) and plan.cond.op == "range"
+
+
+def _intersect_all(parts: list[AnyBitMap]) -> AnyBitMap:
+    result = parts[0]
+    for part in parts[1:]:
+        if not result:
+            break
+        result = result & part
+    return result
 
 
 def _shard_slice(bitmap: AnyBitMap, shard: int) -> AnyBitMap:

@@ -28,7 +28,11 @@ def evaluate_leaf(
     cond: Condition,
     shard: int,
     field_type: Callable[[str], FieldType | None] | None = None,
+    within: AnyBitMap | None = None,
 ) -> AnyBitMap:
+    """The columns of `shard` meeting `cond`. With `within`, a range (bit-sliced) leaf
+    is computed only inside it (the answer is then a subset of `within`); other leaves
+    ignore it."""
     kind = (field_type or src.schema.field_type)(cond.field)
     if kind is None:
         raise InvalidArgument(f'field: unknown field "{cond.field}"')
@@ -37,7 +41,7 @@ def evaluate_leaf(
         return src.bitmap(entity, field, keys.EXISTS, shard)
     if kind in (FieldType.INT, FieldType.TIME) and op == "range":
         lo, hi = value  # type: ignore[misc]
-        return _range(src, entity, field, int(lo), int(hi), shard)
+        return _range(src, entity, field, int(lo), int(hi), shard, within)
     if kind == FieldType.TEXT:
         return _text(src, entity, field, op, str(value), shard)
     if op in ("eq", "has"):
@@ -59,8 +63,18 @@ def evaluate_leaf(
     raise InvalidArgument(f'op: "{op}" cannot be evaluated on {kind} field {field}')
 
 
-def _range(src: BitmapSource, entity: str, field: str, lo: int, hi: int, shard: int) -> AnyBitMap:
+def _range(
+    src: BitmapSource,
+    entity: str,
+    field: str,
+    lo: int,
+    hi: int,
+    shard: int,
+    within: AnyBitMap | None = None,
+) -> AnyBitMap:
     exists = src.bitmap(entity, field, keys.EXISTS, shard)
+    if within is not None:
+        exists = exists & within  # every slice operation then runs on the small set
     depth = src.bsi_depth(entity, field)
     sign = src.bitmap(entity, field, keys.SIGN, shard)
     slices = [src.bitmap(entity, field, keys.bit_slot(bit), shard) for bit in range(depth)]
