@@ -108,6 +108,7 @@ class _BatchRun(ActivityWriter):
         self.counts = CountIncrements()
         self.owners: dict[int, int] = {}
         self.dirty: list[np.ndarray] = []  # contacts whose indexed data may have changed
+        self.live_changes: dict[tuple[str, bool], list[int]] = {}
 
     def dirty_contacts(self) -> BitMap:
         return bitmap_of(np.concatenate(self.dirty)) if self.dirty else BitMap()
@@ -115,6 +116,7 @@ class _BatchRun(ActivityWriter):
     def flush(self, final: bool) -> None:
         """Write what is pending. Bitmap changes are held across chunks (each rewrite of a
         bitmap costs its full size) until they grow large or the batch ends."""
+        self._flush_live()
         self._write_texts()
         self.ids.flush()
         self.text_puts = {}
@@ -245,12 +247,19 @@ class _BatchRun(ActivityWriter):
             self.txn.put(key, orjson.dumps({"id": ext_id, **fields}), db=self.store.db["rec"])
 
     def _live(self, entity: str, col: int, was: bool, now: bool) -> None:
-        if was == now:
-            return
-        if entity == keys.CONTACT:
-            self.dirty.append(np.array([col], dtype=np.uint32))
-        cols = {keys.LIVE: np.array([col], dtype=np.uint32)}
-        self.changes.add(entity, "", cols, remove=was)
+        """Note a record appearing or vanishing; gathered per chunk (see `_flush_live`)."""
+        if was != now:
+            self.live_changes.setdefault((entity, was), []).append(col)
+
+    def _flush_live(self) -> None:
+        """Live-bitmap changes of the chunk just processed, as one array per direction (a
+        column only ever moves one way within a chunk: ops on an id are collapsed)."""
+        for (entity, removed), cols in self.live_changes.items():
+            array = np.asarray(cols, dtype=np.uint32)
+            if entity == keys.CONTACT:
+                self.dirty.append(array)
+            self.changes.add(entity, "", {keys.LIVE: array}, remove=removed)
+        self.live_changes = {}
 
     def _encode(self, entity: str, diffs: FieldDiffs) -> None:
         if entity == keys.CONTACT:
