@@ -71,6 +71,25 @@ DEMO_RULES: tuple[dict[str, Any], ...] = (
         ]
     },
 )
+# Shown when the demo org has deals, campaigns and events (the default).
+DEMO_ACTIVITY_RULES: tuple[dict[str, Any], ...] = (
+    {"event": "activity", "within": {"last": "30d"}, "count": {"gte": 5}},
+    {"event": "email_opened", "campaign": {"last": 3, "match": "all"}},
+    {
+        "all": [
+            {"field": "company.size", "op": "gte", "value": 1000},
+            {"field": "company.country", "op": "eq", "value": "DE"},
+            {"event": "email_opened", "campaign": {"last": 3, "match": "all"}},
+            {
+                "not": {
+                    "has": "deals",
+                    "where": {"field": "created_at", "op": "within_last", "value": "90d"},
+                }
+            },
+        ]
+    },
+)
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="bitseg")
@@ -261,9 +280,17 @@ def _demo_folder(data: Path | None) -> Iterator[Path]:
 @click.option("--contacts", default=100_000, show_default=True, type=click.IntRange(1))
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=50051, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--activity/--no-activity",
+    default=True,
+    show_default=True,
+    help="Also generate deals, campaigns and ~30 events per contact.",
+)
 @click.option("--exit", "exit_now", is_flag=True, help="Exit after printing the counts.")
 @clean_errors
-def demo(data: Path | None, contacts: int, host: str, port: int, exit_now: bool) -> None:
+def demo(
+    data: Path | None, contacts: int, host: str, port: int, activity: bool, exit_now: bool
+) -> None:
     """Generate a demo org, serve it, load it and print a few real counts."""
     from bitseg.demo import demo_schema, generate_org
     from bitseg.server.app import ServerThread
@@ -272,7 +299,7 @@ def demo(data: Path | None, contacts: int, host: str, port: int, exit_now: bool)
         source = root / "_demo"
         started = time.perf_counter()
         with out.status(f"generating {contacts:,} demo contacts into {source} ..."):
-            generated = generate_org(source, contacts=contacts, now=DEMO_NOW)
+            generated = generate_org(source, contacts=contacts, now=DEMO_NOW, activity=activity)
         shown = ", ".join(f"{n:,} {kind}" for kind, n in generated.items())
         out.print(f"generated {shown} in {time.perf_counter() - started:.1f} s")
         with ServerThread(root, host=host, port=port) as server, Client(server.address) as client:
@@ -281,7 +308,7 @@ def demo(data: Path | None, contacts: int, host: str, port: int, exit_now: bool)
             applied = load_with_progress(client, DEMO_ORG, source, out, demo_schema())
             loaded = sum(c.get("upserted", 0) for c in applied.values())
             out.print(f"loaded {loaded:,} records in {time.perf_counter() - started:.1f} s")
-            out.print(demo_counts(client))
+            out.print(demo_counts(client, DEMO_RULES + (DEMO_ACTIVITY_RULES if activity else ())))
             out.print(preview_table(client.preview(DEMO_ORG, DEMO_RULES[1], now=DEMO_NOW)))
             if exit_now:
                 return
@@ -294,7 +321,7 @@ def demo(data: Path | None, contacts: int, host: str, port: int, exit_now: bool)
                 threading.Event().wait()
 
 
-def demo_counts(client: Client) -> Table:
+def demo_counts(client: Client, rules: tuple[dict[str, Any], ...] = DEMO_RULES) -> Table:
     """The demo's table: each rule's text form, its count and its server-side time."""
     from bitseg.rules import rule_from_json, to_text
     from bitseg.rules.limits import Limits
@@ -303,7 +330,7 @@ def demo_counts(client: Client) -> Table:
     table.add_column("rule")
     table.add_column("count", justify="right")
     table.add_column("server time", justify="right")
-    for rule in DEMO_RULES:
+    for rule in rules:
         n, micros = client.count_with_time(DEMO_ORG, rule, now=DEMO_NOW)
         table.add_row(to_text(rule_from_json(rule, Limits())), f"{n:,}", millis(micros))
     return table
