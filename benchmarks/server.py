@@ -8,19 +8,17 @@ and on exit send SIGTERM to that pid, then SIGKILL after a bounded wait.
 from __future__ import annotations
 
 import os
-import selectors
-import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks import ROOT
+from bitseg.server.process import read_ready_address
+from bitseg.server.process import stop_process as stop_server_process
 
-READY_PREFIX = "bitseg listening on "
 START_TIMEOUT = 120.0
 STOP_TIMEOUT = 15.0
 
@@ -55,49 +53,40 @@ def vm_hwm_bytes(pid: int | str = "self") -> int:
     return 0
 
 
-def stop_process(process: subprocess.Popen[str], timeout: float = STOP_TIMEOUT) -> int:
-    """SIGTERM the process by its pid, then SIGKILL if it has not exited in `timeout`."""
-    if process.poll() is None:
-        os.kill(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.kill(process.pid, signal.SIGKILL)
-            process.wait(timeout)
-    return process.returncode
-
-
-def _ready_address(process: subprocess.Popen[str], timeout: float) -> str:
-    assert process.stdout is not None
-    deadline = time.monotonic() + timeout
-    with selectors.DefaultSelector() as selector:
-        selector.register(process.stdout, selectors.EVENT_READ)
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError(f"no {READY_PREFIX!r} line within {timeout:.0f} s")
-            if not selector.select(left):
-                continue
-            line = process.stdout.readline()
-            if not line:
-                raise RuntimeError(f"server exited with code {process.wait()} before it was ready")
-            if line.startswith(READY_PREFIX):
-                return line[len(READY_PREFIX):].strip()
-
-
 @contextmanager
-def start_server(data_dir: Path, log_path: Path, timeout: float = START_TIMEOUT
-                 ) -> Iterator[ServerProcess]:
+def start_server(
+    data_dir: Path, log_path: Path, timeout: float = START_TIMEOUT
+) -> Iterator[ServerProcess]:
     """A server over `data_dir` on 127.0.0.1, a free port; stopped (by pid) on exit."""
-    args = [sys.executable, "-m", "bitseg.cli", "serve", "--data", str(data_dir),
-            "--host", "127.0.0.1", "--port", "0", "--grace", "2", "--log-level", "WARNING"]
+    args = [
+        sys.executable,
+        "-m",
+        "bitseg.cli",
+        "serve",
+        "--data",
+        str(data_dir),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--grace",
+        "2",
+        "--log-level",
+        "WARNING",
+    ]
     with log_path.open("w") as log:
-        process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=log, text=True,
-                                   env=child_env(), cwd=ROOT)
+        process = subprocess.Popen(
+            args, stdout=subprocess.PIPE, stderr=log, text=True, env=child_env(), cwd=ROOT
+        )
     try:
-        address = _ready_address(process, timeout)
+        address = read_ready_address(process, timeout)
         yield ServerProcess(address, process, log_path)
     finally:
         stop_process(process)
         if process.stdout is not None:
             process.stdout.close()
+
+
+def stop_process(process: subprocess.Popen[str], timeout: float = STOP_TIMEOUT) -> int:
+    """SIGTERM the process by its pid, then SIGKILL if it has not exited in `timeout`."""
+    return stop_server_process(process, timeout)

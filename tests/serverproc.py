@@ -14,18 +14,17 @@ Test modules wrap it in a fixture of the scope they need:
 from __future__ import annotations
 
 import os
-import selectors
-import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from bitseg.server.process import read_ready_address
+from bitseg.server.process import stop_process as stop_server_process
+
 ROOT = Path(__file__).resolve().parent.parent
-READY_PREFIX = "bitseg listening on "
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
 
@@ -54,37 +53,6 @@ def subprocess_env() -> dict[str, str]:
     return env
 
 
-def _read_ready_line(process: subprocess.Popen[str], timeout: float) -> str:
-    """The address from the ready line; raises if the process exits or time runs out."""
-    assert process.stdout is not None
-    deadline = time.monotonic() + timeout
-    with selectors.DefaultSelector() as selector:
-        selector.register(process.stdout, selectors.EVENT_READ)
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError(f"no {READY_PREFIX!r} line within {timeout:.0f} s")
-            if not selector.select(left):
-                continue
-            line = process.stdout.readline()
-            if not line:
-                raise RuntimeError(f"server exited with code {process.wait()} before it was ready")
-            if line.startswith(READY_PREFIX):
-                return line[len(READY_PREFIX) :].strip()
-
-
-def stop_process(process: subprocess.Popen[str], timeout: float = STOP_TIMEOUT) -> int:
-    """SIGTERM the process by its pid, then SIGKILL if it has not exited in `timeout`."""
-    if process.poll() is None:
-        os.kill(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.kill(process.pid, signal.SIGKILL)
-            process.wait(timeout)
-    return process.returncode
-
-
 @contextmanager
 def start_server(
     data_dir: Path, extra_args: tuple[str, ...] = (), timeout: float = START_TIMEOUT
@@ -98,7 +66,7 @@ def start_server(
             args, stdout=subprocess.PIPE, stderr=log, text=True, env=subprocess_env(), cwd=ROOT
         )
     try:
-        address = _read_ready_line(process, timeout)
+        address = read_ready_address(process, timeout)
         yield ServerProcess(address, process, log_path)
     except BaseException:
         stop_process(process)
@@ -109,3 +77,8 @@ def start_server(
     finally:
         if process.stdout is not None:
             process.stdout.close()
+
+
+def stop_process(process: subprocess.Popen[str], timeout: float = STOP_TIMEOUT) -> int:
+    """SIGTERM the process by its pid, then SIGKILL if it has not exited in `timeout`."""
+    return stop_server_process(process, timeout)

@@ -29,6 +29,7 @@ from grpc_reflection.v1alpha import reflection
 from bitseg.changes import ChangeHub
 from bitseg.rules.limits import Limits
 from bitseg.server.errors import ErrorMappingInterceptor
+from bitseg.server.process import READY_PREFIX
 from bitseg.server.scheduler import interval_from_env, reevaluate_forever
 from bitseg.server.servicer import BitsegServicer
 from bitseg.service import Service
@@ -142,7 +143,7 @@ class BitsegServer:
 def announce(host: str, port: int) -> None:
     """The one line tests and scripts wait for."""
     shown = f"[{host}]" if ":" in host else host
-    sys.stdout.write(f"bitseg listening on {shown}:{port}\n")
+    sys.stdout.write(f"{READY_PREFIX}{shown}:{port}\n")
     sys.stdout.flush()
 
 
