@@ -22,7 +22,7 @@ from bitseg.errors import InvalidArgument
 from bitseg.rules.limits import Limits
 from bitseg.schema import COMPANY_FIELDS, DEAL_FIELDS, FieldType, OrgSchema
 from bitseg.segments.tracking import Tracker
-from bitseg.store import keys
+from bitseg.store import keys, rangekeys
 from bitseg.store.orgstore import OrgStore, depth_key, next_col_key
 from indexer import records as rec
 from indexer.activity import ActivityWriter, count_field_kind
@@ -31,6 +31,7 @@ from indexer.counts import CountIncrements
 from indexer.diffs import FieldDiffs
 from indexer.encoders import bitmap_of, bsi_depth, encode
 from indexer.idmap import IdMap
+from indexer.rangeindex import RangeMoves, equal_postings
 
 Fields = dict[str, object]
 _U64 = 8
@@ -70,6 +71,7 @@ class Writer:
         """Apply every chunk in one write transaction; any exception aborts all of it."""
         with self.store.write() as txn:
             self.store.put_schema(txn, schema)
+            self.store.start_range_index(txn)
             run = _BatchRun(self.store, txn, schema)
             for kind, ops in chunks:
                 if kind == "companies":
@@ -109,6 +111,8 @@ class _BatchRun(ActivityWriter):
         self.owners: dict[int, int] = {}
         self.dirty: list[np.ndarray] = []  # contacts whose indexed data may have changed
         self.live_changes: dict[tuple[str, bool], list[int]] = {}
+        self.range_index = store.has_range_index(txn)
+        self.range_moves = RangeMoves()
 
     def dirty_contacts(self) -> BitMap:
         return bitmap_of(np.concatenate(self.dirty)) if self.dirty else BitMap()
@@ -267,10 +271,19 @@ class _BatchRun(ActivityWriter):
                 self.dirty.append(np.asarray(rm_cols + add_cols, dtype=np.uint32))
         for name, (rm_cols, rm_vals, add_cols, add_vals) in diffs.by_field.items():
             kind = self._kind(entity, name)
+            ranged = self.range_index and rangekeys.indexed(kind, name)
             if rm_cols:
                 self.changes.add(entity, name, encode(kind, _u32(rm_cols), rm_vals), remove=True)
+                if ranged:
+                    postings = equal_postings(kind, _u32(rm_cols), rm_vals)
+                    self.changes.add(entity, name, postings, remove=True)
             if add_cols:
                 self.changes.add(entity, name, encode(kind, _u32(add_cols), add_vals), remove=False)
+                if ranged:
+                    postings = equal_postings(kind, _u32(add_cols), add_vals)
+                    self.changes.add(entity, name, postings, remove=False)
+            if ranged:
+                self.range_moves.record(entity, name, kind, (rm_cols, rm_vals), (add_cols, add_vals))
             if kind in (FieldType.INT, FieldType.TIME) and add_vals:
                 depth = bsi_depth(np.asarray(add_vals, dtype=np.int64))
                 dkey = depth_key(entity, name)
@@ -311,6 +324,7 @@ class _BatchRun(ActivityWriter):
                     self.txn.put(key, version + bitmap.serialize(), db=db)
                 elif raw is not None:
                     self.txn.delete(key, db=db)
+        self.range_moves.apply(self.txn, db, version)
 
     def _write_texts(self) -> None:
         db = self.store.db["txt"]

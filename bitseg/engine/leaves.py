@@ -1,6 +1,7 @@
 """Evaluation of one normalised condition on one shard, per field type.
 
-keyword/ref/set/bool read value bitmaps; int/time run a bit-sliced range; text
+keyword/ref/set/bool read value bitmaps; int/time use the range index (engine/ranges.py),
+or a bit-sliced range inside a small candidate set or in stores without one; text
 intersects trigram bitmaps and checks the candidates exactly against the stored
 lower-cased values (a query whose padded form is a single trigram, or shorter, is
 answered from the gram bitmaps alone, with no check).
@@ -13,13 +14,15 @@ from collections.abc import Callable
 from pyroaring import BitMap, FrozenBitMap
 
 from bitseg.engine.bsi import AnyBitMap, bsi_range
+from bitseg.engine.ranges import index_range
 from bitseg.engine.source import BitmapSource
 from bitseg.errors import InvalidArgument
 from bitseg.rules.model import Condition
 from bitseg.schema import FieldType
-from bitseg.store import keys
+from bitseg.store import keys, rangekeys
 
 EMPTY = FrozenBitMap()
+RESTRICTED_BSI_BELOW = 2_048  # inside fewer candidates, slice-by-slice beats the index
 
 
 def evaluate_leaf(
@@ -41,6 +44,10 @@ def evaluate_leaf(
         return src.bitmap(entity, field, keys.EXISTS, shard)
     if kind in (FieldType.INT, FieldType.TIME) and op == "range":
         lo, hi = value  # type: ignore[misc]
+        if src.range_index and rangekeys.indexed(kind, field):
+            if within is None or len(within) > RESTRICTED_BSI_BELOW:
+                found = index_range(src, entity, field, kind, int(lo), int(hi), shard)
+                return found if within is None else found & within
         return _range(src, entity, field, int(lo), int(hi), shard, within)
     if kind == FieldType.TEXT:
         return _text(src, entity, field, op, str(value), shard)

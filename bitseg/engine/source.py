@@ -25,6 +25,17 @@ class BitmapSource(Protocol):
 
     def bsi_depth(self, entity: str, field: str) -> int: ...
 
+    @property
+    def range_index(self) -> bool:
+        """Whether int/time fields have a range index (bitseg.store.rangekeys)."""
+        ...
+
+    def slots_between(
+        self, entity: str, field: str, start: bytes, end: bytes, limit: int = 64
+    ) -> list[bytes]:
+        """Slots in [start, end) of `field` holding a bitmap, in order (at most `limit`)."""
+        ...
+
     def vocabulary(self, entity: str, field: str, slot_kind: bytes) -> list[str]: ...
 
     def text_values(self, entity: str, field: str, cols: Iterable[int]) -> dict[int, str]: ...

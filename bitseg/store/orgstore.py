@@ -34,6 +34,8 @@ DB_NAMES = ("meta", "bm", "ids", "cols", "rec", "txt", "seg", "log", "hooks")
 
 GEN_KEY = b"gen"
 SCHEMA_KEY = b"schema"
+RANGE_INDEX_KEY = b"range-index"  # set in stores whose int/time fields have a range index
+_RECORD_ENTITIES = ("c", "o", "d")
 
 
 def valid_org_name(org: str) -> bool:
@@ -120,6 +122,18 @@ class OrgStore:
 
     def put_schema(self, txn: lmdb.Transaction, schema: OrgSchema) -> None:
         txn.put(SCHEMA_KEY, orjson.dumps(schema.to_json()), db=self.db["meta"])
+
+    def has_range_index(self, txn: lmdb.Transaction) -> bool:
+        return txn.get(RANGE_INDEX_KEY, db=self.db["meta"]) is not None
+
+    def start_range_index(self, txn: lmdb.Transaction) -> None:
+        """Stores created by this version keep a range index from their first record on;
+        an older store (records but no flag) goes on answering ranges from the
+        bit-sliced index alone."""
+        if self.has_range_index(txn):
+            return
+        if all(self.get_u32(txn, next_col_key(e)) == 0 for e in _RECORD_ENTITIES):
+            txn.put(RANGE_INDEX_KEY, b"1", db=self.db["meta"])
 
     def get_u32(self, txn: lmdb.Transaction, key: bytes) -> int:
         raw = txn.get(key, db=self.db["meta"])

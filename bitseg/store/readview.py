@@ -31,6 +31,7 @@ class ReadView:
         self._bm = store.db["bm"]
         self._fetch = lambda key: txn.get(key, db=self._bm)
         self._vocab: dict[tuple[str, str, bytes], list[str]] = {}
+        self._range_index: bool | None = None
 
     @property
     def schema(self) -> OrgSchema:
@@ -52,6 +53,33 @@ class ReadView:
     def bsi_depth(self, entity: str, field: str) -> int:
         raw = self.txn.get(depth_key(entity, field), db=self.store.db["meta"])
         return raw[0] if raw is not None else 0
+
+    @property
+    def range_index(self) -> bool:
+        if self._range_index is None:
+            self._range_index = self.store.has_range_index(self.txn)
+        return self._range_index
+
+    def slots_between(
+        self, entity: str, field: str, start: bytes, end: bytes, limit: int = 64
+    ) -> list[bytes]:
+        """Slots in [start, end) of `field` that hold a bitmap (at most `limit`), in
+        order. Start and end are slots of one shape and length (e.g. range-index slots)."""
+        prefix = keys.field_prefix(entity, field)
+        stop = prefix + end
+        found: list[bytes] = []
+        cursor = self.txn.cursor(db=self._bm)
+        if not cursor.set_range(prefix + start):
+            return found
+        skip = len(prefix)
+        for key in cursor.iternext(values=False):
+            slot_end = bytes(key[:-2])
+            if slot_end >= stop or not slot_end.startswith(prefix):
+                break
+            found.append(slot_end[skip:])
+            if len(found) >= limit:
+                break
+        return found
 
     def _shared(self, memo_key: tuple[str, str, bytes], compute: Callable[[], Any]) -> Any:
         """A per-generation value shared by every reader of the store."""
