@@ -110,15 +110,24 @@ def cli() -> None:
 @click.option("--port", default=50051, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--grace", default=5.0, show_default=True, help="Seconds to finish calls on stop.")
 @click.option("--log-level", default="INFO", show_default=True)
+@click.option(
+    "--workers",
+    envvar="BITSEG_WORKERS",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Server processes sharing the port (SO_REUSEPORT) over the same data folder "
+    "(env BITSEG_WORKERS). Stopping this process stops them all.",
+)
 @clean_errors
-def serve(data_dir: Path, host: str, port: int, grace: float, log_level: str) -> None:
+def serve(data_dir: Path, host: str, port: int, grace: float, log_level: str, workers: int) -> None:
     """Run the gRPC server until Ctrl-C / SIGTERM."""
     from bitseg.server.app import serve as run_server
 
     logging.basicConfig(
         level=log_level.upper(), stream=sys.stderr, format="%(asctime)s %(levelname)s %(message)s"
     )
-    run_server(data_dir, host=host, port=port, grace=grace)
+    run_server(data_dir, host=host, port=port, grace=grace, workers=workers)
 
 
 def bytes_progress(console: Console) -> Progress:

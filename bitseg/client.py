@@ -192,6 +192,17 @@ class Translation:
     eval_micros: int
 
 
+@dataclass(frozen=True)
+class ServerInfo:
+    """The server process that answered (`bitseg serve --workers N`: one of N)."""
+
+    pid: int
+    worker: int  # 0: the primary
+    workers: int
+    primary: bool
+    version: str
+
+
 def default_address() -> str:
     """$BITSEG_SERVER, else 127.0.0.1:50051."""
     return os.environ.get("BITSEG_SERVER") or DEFAULT_ADDRESS
@@ -277,6 +288,9 @@ class Client:
             options=[
                 ("grpc.max_receive_message_length", MAX_RECEIVE),
                 ("grpc.max_send_message_length", -1),
+                # a connection of its own per Client (not one shared by every channel of
+                # the process to this address), so clients spread over a server's workers
+                ("grpc.use_local_subchannel_pool", 1),
             ],
         )
         self._stub = pb_grpc.BitsegStub(self._channel)
@@ -713,6 +727,11 @@ class Client:
         self._call(self._stub.DeleteWebhook, pb.DeleteWebhookRequest(org=org, id=webhook_id))
 
     # ------------------------------------------------------------------ health
+
+    def server_info(self) -> ServerInfo:
+        """Which server process this client's connection reached (pid, worker index)."""
+        r = self._call(self._stub.ServerInfo, pb.ServerInfoRequest())
+        return ServerInfo(r.pid, r.worker, r.workers, r.primary, r.version)
 
     def wait_ready(self, timeout: float = 30.0) -> None:
         """Block until the channel is connected (raises BitsegClientError UNAVAILABLE)."""

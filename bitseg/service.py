@@ -7,11 +7,19 @@ all be made from one thread: the server gives them a dedicated single-thread
 executor, because an LMDB write transaction is bound to the thread that began it.
 A rule may reference segments (`{"segment": S}`); `_plan` expands them (see
 bitseg.segments.expand) between validation and normalisation.
+
+Several processes may open one data folder (`bitseg serve --workers N`): every cache
+the stores keep is validated by the generation read from LMDB, every write method
+holds the folder's cross-process write lock (bitseg.writelock), and a store opened
+while another process's first ingest of that org was under way is re-checked until
+the org has committed data (that ingest may fail and remove the folder).
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
+import os
 import shutil
 import threading
 import time
@@ -19,7 +27,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Concatenate, ParamSpec, TypeVar
 
 from pyroaring import BitMap
 
@@ -43,6 +51,7 @@ from bitseg.store.keys import COMPANY, CONTACT
 from bitseg.store.orgstore import check_org_name, next_col_key
 from bitseg.store.readview import ReadView
 from bitseg.timeutil import parse_instant
+from bitseg.writelock import FolderWriteLock
 from indexer.batch import FileInput, check_inputs, declare, iter_chunks
 from indexer.writer import Writer
 
@@ -77,6 +86,22 @@ class IngestSummary:
 
 MAX_PAGE = 1_000
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _writes(
+    method: Callable[Concatenate[Service, P], R],
+) -> Callable[Concatenate[Service, P], R]:
+    """Run a write method under the data folder's cross-process write lock."""
+
+    @functools.wraps(method)
+    def locked(self: Service, *args: P.args, **kwargs: P.kwargs) -> R:
+        with self._write_lock:
+            return method(self, *args, **kwargs)
+
+    return locked
+
 
 class Service:
     """All orgs under one data folder."""
@@ -89,30 +114,50 @@ class Service:
         self._listeners: list[Callable[[str], None]] = []
         self._lock = threading.Lock()
         self._expansions = ExpansionCache()
+        self._write_lock = FolderWriteLock(self.data_dir)
+        # org -> inode of data.mdb, for stores opened before the org had committed data
+        self._unconfirmed: dict[str, int] = {}
 
     def close(self) -> None:
         with self._lock:
             for store in self._stores.values():
                 store.close()
             self._stores.clear()
+            self._unconfirmed.clear()
+        self._write_lock.close()
 
     # -- orgs ------------------------------------------------------------------------------
     def _store(self, org: str, create: bool = False) -> OrgStore:
         store = self._stores.get(org)
-        if store is not None:
+        if store is not None and org not in self._unconfirmed:
             return store
         with self._lock:
             store = self._stores.get(org)
+            if store is not None and org in self._unconfirmed and not self._current(org, store):
+                # another process's first ingest of this org failed and removed the folder
+                # we opened: forget that environment (readers may still hold it)
+                del self._stores[org], self._unconfirmed[org]
+                store = None
             if store is None:
                 store = open_store(self.data_dir, org, create=create)
-                if store is not None:
-                    store.commit_listeners.append(self._committed)
                 if store is None:
                     raise NotFound(
                         f'org "{org}" does not exist (an org is created by its first ingest)'
                     )
+                store.commit_listeners.append(self._committed)
+                with store.read() as txn:
+                    if store.generation(txn) == 0:  # nothing committed yet: re-check later
+                        self._unconfirmed[org] = _inode(store)
                 self._stores[org] = store
             return store
+
+    def _current(self, org: str, store: OrgStore) -> bool:
+        """Whether an unconfirmed store is still the org's environment on disk."""
+        with store.read() as txn:
+            if store.generation(txn) > 0:  # committed data: no one removes the org any more
+                del self._unconfirmed[org]
+                return True
+        return _inode(store) == self._unconfirmed[org]
 
     def warm(self) -> None:
         """Open every org and build its contact id table, so the first large resolve does
@@ -124,10 +169,12 @@ class Service:
                     next_col = store.get_u32(txn, next_col_key(CONTACT))
                     store.id_table(CONTACT).ids(txn, store.db["cols"], next_col)
 
+    @_writes
     def reevaluate(self, org: str, now: int | None = None) -> int:
         """Re-evaluate the org's segments at `now` (time passing); log entries written."""
         return SegmentOps(self._store(org), self.limits).reevaluate(now)
 
+    @_writes
     def reevaluate_all(self, now: int | None = None) -> dict[str, int]:
         """`reevaluate` for every org in the data folder."""
         moved: dict[str, int] = {}
@@ -172,6 +219,7 @@ class Service:
     def _drop_org(self, org: str) -> None:
         """Remove an org whose first ingest failed, so it does not come into being."""
         with self._lock:
+            self._unconfirmed.pop(org, None)
             store = self._stores.pop(org, None)
             if store is not None:
                 store.close()
@@ -191,6 +239,13 @@ class Service:
         segments = self.list_segments(org)
         with self._view(org) as view:
             return read_vocabulary(view, segments)
+
+    def _existing(self, org: str) -> OrgStore | None:
+        """The org's store, or None if it does not exist (yet)."""
+        try:
+            return self._store(org)
+        except NotFound:
+            return None
 
     def org_exists(self, org: str) -> bool:
         try:
@@ -312,6 +367,7 @@ class Service:
     def _segments(self, org: str) -> SegmentOps:
         return SegmentOps(self._store(org), self.limits)
 
+    @_writes
     def create_segment(
         self,
         org: str,
@@ -332,6 +388,7 @@ class Service:
     def list_segments(self, org: str, include_archived: bool = False) -> list[SegmentView]:
         return self._segments(org).list(include_archived)
 
+    @_writes
     def update_segment(
         self,
         org: str,
@@ -342,25 +399,32 @@ class Service:
     ) -> SegmentView:
         return self._segments(org).update(segment, name, description, rule)
 
+    @_writes
     def duplicate_segment(self, org: str, segment: str, name: str | None = None) -> SegmentView:
         return self._segments(org).duplicate(segment, name)
 
+    @_writes
     def archive_segment(self, org: str, segment: str, archived: bool = True) -> SegmentView:
         return self._segments(org).set_archived(segment, archived)
 
+    @_writes
     def delete_segment(self, org: str, segment: str) -> None:
         self._segments(org).delete(segment)
 
+    @_writes
     def add_members(self, org: str, segment: str, ids: list[str]) -> MemberChange:
         return self._segments(org).change_members(segment, ids, remove=False)
 
+    @_writes
     def remove_members(self, org: str, segment: str, ids: list[str]) -> MemberChange:
         return self._segments(org).change_members(segment, ids, remove=True)
 
+    @_writes
     def upsert_segments_by_name(self, org: str, names: list[str]) -> list[tuple[str, bool]]:
         """(id, created) per name in input order; missing ones become empty static segments."""
         return self._segments(org).upsert_by_name(names)
 
+    @_writes
     def export_to_list(
         self, org: str, segment: str, name: str | None = None, now: int | None = None
     ) -> tuple[SegmentView, int]:
@@ -374,6 +438,7 @@ class Service:
         return created, len(members)
 
     # -- writes ----------------------------------------------------------------------------
+    @_writes
     def ingest(
         self,
         org: str,
@@ -386,7 +451,7 @@ class Service:
         inputs = [FileInput(f.kind, f.name, f.fmt, f.data) for f in files]
         check_org_name(org)
         check_inputs(inputs, records or [])
-        existing = self._stores.get(org) or open_store(self.data_dir, org, create=False)
+        existing = self._existing(org)
         current = OrgSchema()
         if existing is not None:
             with existing.read() as txn:
@@ -405,6 +470,14 @@ class Service:
                 self._drop_org(org)
             raise
         return IngestSummary(applied=summary, seconds=time.perf_counter() - started)
+
+
+def _inode(store: OrgStore) -> int:
+    """The inode of the store's data file (-1 when it is gone)."""
+    try:
+        return os.stat(store.path / "data.mdb").st_ino
+    except OSError:
+        return -1
 
 
 def _executor(view: ReadView, now: int) -> Executor:

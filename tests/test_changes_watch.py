@@ -95,7 +95,8 @@ def test_watch_from_zero_from_n_and_no_follow_ends(server: LoopServer, client: C
 
 
 def test_follow_is_woken_by_commits_not_polling(server: LoopServer, client: Client) -> None:
-    server.hub.signals.poll_interval = 60.0  # only the commit wake-up can be in time
+    server.hub.signals.poll_interval = 60.0  # only the commit wake-up can be in time:
+    server.hub.signals.probe_interval = 60.0  # no fallback re-read, no log-end probe
     first = server.append(ORG, [entry(SEG, "VIP", "c1")])
     collector = Collector(client.watch(ORG, since=first - 1))
     assert seqs(collector.take(1)) == [first]  # the backlog, then live

@@ -4,6 +4,7 @@ Registry (the org's "hooks" database):
   b"h" + id  -> the endpoint as JSON: id, url, secret, segments (ids, or null = all),
                created_at
   b"c" + id  -> its durable cursor: the last log seq acknowledged (8 bytes, big-endian)
+  b"s" + id  -> its delivery status while a batch is failing: {"last_error", "failures"}
 These are written in a transaction that neither bumps the store generation nor fires
 the commit listeners (`side_write`): nothing any reader caches lives in "hooks", and
 an acknowledgement must not wake every watcher and worker of the org.
@@ -25,6 +26,14 @@ before an earlier one was acknowledged. A restart resumes from the durable curso
 acknowledged entries are never re-sent; a batch whose 2xx arrived but whose cursor
 write did not (a crash in between) is sent again: at-least-once, and every event's
 `seq` (unique per org) lets receivers drop duplicates.
+
+Several server processes (`bitseg serve --workers N`): only the primary's `Webhooks`
+(`deliver=True`) runs workers. Endpoints registered or deleted through another process
+reach it through the registry: it re-reads the registry every REGISTRY_SYNC seconds,
+starting workers for new endpoints and stopping those of deleted ones, and a worker
+checks that its endpoint still exists before every attempt. The status a worker keeps
+in memory is also stored (on every failed attempt and when delivery recovers), so
+`ListWebhooks` shows the last error whichever process answers.
 
 HTTP is a minimal HTTP/1.1 client on asyncio streams (TLS via `ssl`), so a delivery
 in flight is cancelled at once on shutdown; redirects are not followed (a 3xx is a
@@ -78,6 +87,7 @@ MAX_WEBHOOKS = 100  # per org
 MAX_URL = 2048
 MAX_SECRET = 512
 MAX_SEGMENTS = 1000
+REGISTRY_SYNC = 0.5  # seconds between re-reads of the registry by the delivering process
 ID_PREFIX = "wh_"
 
 SIGNATURE_HEADER = "X-Bitseg-Signature"
@@ -86,6 +96,7 @@ WEBHOOK_HEADER = "X-Bitseg-Webhook-Id"
 
 _HOOK = b"h"
 _CURSOR = b"c"
+_STATUS = b"s"
 _SEQ = struct.Struct(">Q")
 
 
@@ -245,7 +256,36 @@ def delete_webhook(store: OrgStore, webhook_id: str) -> bool:
         hooks = store.db["hooks"]
         found = txn.delete(_HOOK + webhook_id.encode(), db=hooks)
         txn.delete(_CURSOR + webhook_id.encode(), db=hooks)
+        txn.delete(_STATUS + webhook_id.encode(), db=hooks)
     return bool(found)
+
+
+def hook_exists(store: OrgStore, webhook_id: str) -> bool:
+    with store.read() as txn:
+        return txn.get(_HOOK + webhook_id.encode(), db=store.db["hooks"]) is not None
+
+
+def save_status(store: OrgStore, webhook_id: str, last_error: str, failures: int) -> None:
+    """Store an endpoint's delivery status (removed once delivery works again)."""
+    with side_write(store) as txn:
+        hooks = store.db["hooks"]
+        if txn.get(_HOOK + webhook_id.encode(), db=hooks) is None:
+            return
+        key = _STATUS + webhook_id.encode()
+        if failures:
+            status = {"last_error": last_error, "failures": failures}
+            txn.put(key, orjson.dumps(status), db=hooks)
+        else:
+            txn.delete(key, db=hooks)
+
+
+def read_status(store: OrgStore, txn: lmdb.Transaction, webhook_id: str) -> tuple[str, int]:
+    """(last_error, failures) as stored ("", 0 when delivering fine)."""
+    raw = txn.get(_STATUS + webhook_id.encode(), db=store.db["hooks"])
+    if raw is None:
+        return "", 0
+    status = orjson.loads(bytes(raw))
+    return str(status.get("last_error", "")), int(status.get("failures", 0))
 
 
 def read_webhooks(store: OrgStore) -> list[tuple[WebhookRecord, int]]:
@@ -376,6 +416,7 @@ class Worker:
         self.failures = 0
         self.last_error = ""
         self.task: asyncio.Task[None] | None = None
+        self.serial = 0  # order of creation, see Webhooks._sync
 
     async def run(self) -> None:
         errors = 0
@@ -418,6 +459,8 @@ class Worker:
         body = orjson.dumps({"org": self.org, "webhook_id": self.record.id, "events": events})
         attempt = 0
         while True:
+            if not hook_exists(self.store, self.record.id):
+                raise _Gone  # deleted (maybe through another server process)
             timestamp = str(int(time.time()))
             headers = {
                 "Content-Type": "application/json",
@@ -429,13 +472,16 @@ class Worker:
             try:
                 status, reason = await post(self.record.url, body, headers)
                 if 200 <= status < 300:
-                    self.failures, self.last_error = 0, ""
+                    if self.failures:
+                        self.failures, self.last_error = 0, ""
+                        await self._store_status()
                     return
                 error = f"HTTP {status} {reason}".strip()
             except (OSError, TimeoutError, ValueError, asyncio.IncompleteReadError) as e:
                 error = f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
             self.failures += 1
             self.last_error = error
+            await self._store_status()
             delay = backoff(attempt)
             log.warning(
                 "webhook %s (%s): attempt %d for seq %s..%s failed (%s); retrying in %.1f s",
@@ -445,6 +491,14 @@ class Worker:
             await asyncio.sleep(delay)
             attempt += 1
 
+    async def _store_status(self) -> None:
+        """Store the status for `ListWebhooks` in every process (shielded like the cursor)."""
+        loop = asyncio.get_running_loop()
+        saved = loop.run_in_executor(
+            self.writer, save_status, self.store, self.record.id, self.last_error, self.failures
+        )
+        await asyncio.shield(saved)
+
 
 def backoff(attempt: int) -> float:
     """The wait before retry `attempt` + 1: 0.5 s doubling, capped at 60 s, jittered."""
@@ -452,25 +506,69 @@ def backoff(attempt: int) -> float:
 
 
 class Webhooks:
-    """Every endpoint's worker of one server; the registry RPCs go through here."""
+    """Every endpoint's worker of one server; the registry RPCs go through here.
+    With `deliver=False` (a server process other than the primary) no worker runs here."""
 
-    def __init__(self, service: Service, writer: ThreadPoolExecutor, signals: OrgSignals):
+    def __init__(
+        self,
+        service: Service,
+        writer: ThreadPoolExecutor,
+        signals: OrgSignals,
+        deliver: bool = True,
+    ) -> None:
         self.service = service
         self.writer = writer
         self.signals = signals
+        self.deliver = deliver
         self._workers: dict[tuple[str, str], Worker] = {}
+        self._serial = 0
+        self._deleted: set[tuple[str, str]] = set()  # deleted here: never started again
+        self._sync: asyncio.Task[None] | None = None
 
     async def _write(self, fn: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.writer, partial(fn, *args))
 
     async def start(self) -> None:
-        """Start a worker for every endpoint of every org in the data folder."""
+        """Start a worker for every endpoint of every org in the data folder, then follow
+        the registry (endpoints added or deleted through other server processes)."""
+        if not self.deliver:
+            return
         for org, store, hooks in await self._write(self._scan_orgs):
             for record, cursor in hooks:
                 self._spawn(org, store, record, cursor)
         if self._workers:
             log.info("webhooks: %d delivery workers started", len(self._workers))
+        self._sync = asyncio.get_running_loop().create_task(
+            self._sync_forever(), name="webhook-registry"
+        )
+
+    async def _sync_forever(self) -> None:
+        loop = asyncio.get_running_loop()
+        while not self.signals.closed:
+            await asyncio.sleep(REGISTRY_SYNC)
+            serial = self._serial
+            try:
+                found = await loop.run_in_executor(None, self._scan_orgs)
+            except Exception:
+                log.exception("webhooks: reading the registry failed")
+                continue
+            self._reconcile(found, serial)
+
+    def _reconcile(
+        self, found: list[tuple[str, OrgStore, list[tuple[WebhookRecord, int]]]], serial: int
+    ) -> None:
+        """Start workers for endpoints found, stop those of endpoints gone (only workers
+        started before the scan began: a newer one may be missing from it)."""
+        present = {(org, record.id) for org, _, hooks in found for record, _ in hooks}
+        for key, worker in list(self._workers.items()):
+            if key not in present and worker.serial < serial and worker.task is not None:
+                log.info("webhooks: %s (%s) was deleted: stopping its worker", key[1], key[0])
+                worker.task.cancel()
+        for org, store, hooks in found:
+            for record, cursor in hooks:
+                if (org, record.id) not in self._workers:
+                    self._spawn(org, store, record, cursor)
 
     def _scan_orgs(self) -> list[tuple[str, OrgStore, list[tuple[WebhookRecord, int]]]]:
         found = []
@@ -489,9 +587,11 @@ class Webhooks:
 
     def _spawn(self, org: str, store: OrgStore, record: WebhookRecord, cursor: int) -> None:
         key = (org, record.id)
-        if key in self._workers or self.signals.closed:
+        if key in self._workers or key in self._deleted or self.signals.closed:
             return
         worker = Worker(org, store, record, cursor, self.signals, self.writer)
+        self._serial += 1
+        worker.serial = self._serial
         worker.task = asyncio.get_running_loop().create_task(
             worker.run(), name=f"webhook-{org}-{record.id}"
         )
@@ -505,6 +605,8 @@ class Webhooks:
     async def stop(self) -> None:
         """Cancel every worker and wait for them (a delivery in flight is abandoned: its
         batch is sent again after the restart)."""
+        if self._sync is not None:
+            self._sync.cancel()
         tasks = [w.task for w in self._workers.values() if w.task is not None]
         for task in tasks:
             task.cancel()
@@ -523,7 +625,8 @@ class Webhooks:
         check_secret(secret)
         store = self.service.org_store(org)
         record, cursor = await self._write(add_webhook, store, url, secret, segments, since)
-        self._spawn(org, store, record, cursor)
+        if self.deliver:
+            self._spawn(org, store, record, cursor)
         return self._info(store, record, cursor)
 
     def list(self, org: str) -> list[WebhookInfo]:
@@ -534,6 +637,7 @@ class Webhooks:
         store = self.service.org_store(org)
         if not await self._write(delete_webhook, store, webhook_id):
             raise NotFound(f'webhook "{webhook_id}" does not exist')
+        self._deleted.add((org, webhook_id))
         worker = self._workers.pop((org, webhook_id), None)
         if worker is not None and worker.task is not None:
             worker.task.cancel()
@@ -548,6 +652,9 @@ class Webhooks:
             names = tuple(
                 (found.name if (found := catalog.by_id(i)) is not None else "") for i in ids
             )
+            last_error, failures = read_status(store, txn, record.id)
+        if worker is not None:  # this process delivers: its live state is the newest
+            last_error, failures = worker.last_error, worker.failures
         return WebhookInfo(
             id=record.id,
             url=record.url,
@@ -556,6 +663,6 @@ class Webhooks:
             created_at=record.created_at,
             delivered_seq=max(cursor, worker.cursor if worker is not None else 0),
             last_seq=last,
-            last_error=worker.last_error if worker is not None else "",
-            failures=worker.failures if worker is not None else 0,
+            last_error=last_error,
+            failures=failures,
         )

@@ -6,6 +6,11 @@ it shuts down gracefully: health NOT_SERVING, the change hub stopped (live Watch
 streams end with UNAVAILABLE, webhook workers are cancelled), `server.stop(grace)`,
 then `Service.close()` on the writer thread. `ServerThread` runs the same server on a
 background thread of the calling process (the CLI's demo uses it).
+
+With `workers` > 1 (`bitseg serve --workers N`) this process is the primary of N
+processes sharing host:port through SO_REUSEPORT (bitseg.server.role, .workers): it
+binds first, starts the others, prints the ready line once all of them are bound, and
+alone runs the time-based re-evaluation and the webhook deliveries.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
 import threading
@@ -30,8 +36,10 @@ from bitseg.changes import ChangeHub
 from bitseg.rules.limits import Limits
 from bitseg.server.errors import ErrorMappingInterceptor
 from bitseg.server.process import READY_PREFIX
+from bitseg.server.role import ServerRole
 from bitseg.server.scheduler import interval_from_env, reevaluate_forever
 from bitseg.server.servicer import BitsegServicer
+from bitseg.server.workers import WorkerSet, check_port_free
 from bitseg.service import Service
 from bitseg.v1 import bitseg_pb2 as pb
 from bitseg.v1 import bitseg_pb2_grpc as pb_grpc
@@ -42,6 +50,7 @@ SERVICE_NAME = pb.DESCRIPTOR.services_by_name["Bitseg"].full_name  # "bitseg.v1.
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 50051
 DEFAULT_GRACE = 5.0
+PARENT_CHECK_INTERVAL = 0.5
 
 ReadyCallback = Callable[[str, int], None]
 
@@ -55,11 +64,13 @@ class BitsegServer:
         host: str = DEFAULT_HOST,
         port: int = DEFAULT_PORT,
         limits: Limits | None = None,
+        role: ServerRole | None = None,
     ) -> None:
         self.data_dir = Path(data_dir)
         self.host = host
         self.port = port
         self.limits = limits or Limits()
+        self.role = role or ServerRole()
         self.bound_port = 0
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bitseg-writer")
         self._service: Service | None = None
@@ -87,11 +98,14 @@ class BitsegServer:
             options=[
                 ("grpc.max_receive_message_length", max_bytes),
                 ("grpc.max_send_message_length", max(max_bytes, 64 << 20)),
-                ("grpc.so_reuseport", 0),
+                # one process: refuse a taken port; several: they share it
+                ("grpc.so_reuseport", 1 if self.role.shared_port else 0),
             ],
         )
-        servicer = BitsegServicer(self._service, self.limits, self._writer)
-        servicer.changes = self._changes = ChangeHub(self._service, self._writer)
+        servicer = BitsegServicer(self._service, self.limits, self._writer, self.role)
+        servicer.changes = self._changes = ChangeHub(
+            self._service, self._writer, deliver=self.role.primary  # webhooks: the primary
+        )
         pb_grpc.add_BitsegServicer_to_server(servicer, server)
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
         reflection.enable_server_reflection(
@@ -110,9 +124,10 @@ class BitsegServer:
         self._server = server
         for name in ("", SERVICE_NAME):
             await self._health.set(name, health_pb2.HealthCheckResponse.SERVING)
-        self._clock = asyncio.create_task(
-            reevaluate_forever(self._service, self._writer, interval_from_env())
-        )
+        if self.role.primary:  # time passing is logged once, by the primary
+            self._clock = asyncio.create_task(
+                reevaluate_forever(self._service, self._writer, interval_from_env())
+            )
         self._warming = loop.run_in_executor(self._writer, self._service.warm)  # id tables
 
     def _bind_host(self) -> str:
@@ -155,9 +170,19 @@ async def serve_async(
     ready: ReadyCallback | None = None,
     stop_event: asyncio.Event | None = None,
     grace: float = DEFAULT_GRACE,
+    workers: int = 1,
+    role: ServerRole | None = None,
+    parent_pid: int | None = None,
 ) -> None:
-    """Serve until `stop_event` is set, or SIGINT/SIGTERM (on the main thread)."""
-    server = BitsegServer(data_dir, host, port, limits)
+    """Serve until `stop_event` is set, or SIGINT/SIGTERM (on the main thread).
+
+    `workers` > 1: this process is the primary of that many (see the module docstring).
+    `role` and `parent_pid` are given to the other workers by `python -m
+    bitseg.server.worker`; such a worker also stops when its parent is gone."""
+    role = role or ServerRole(0, workers)
+    if role.primary and role.shared_port:
+        check_port_free(host, port)
+    server = BitsegServer(data_dir, host, port, limits, role)
     stop_event = stop_event or asyncio.Event()
     loop = asyncio.get_running_loop()
     handled: list[signal.Signals] = []
@@ -166,16 +191,41 @@ async def serve_async(
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, stop_event.set)
                 handled.append(sig)
+    others: WorkerSet | None = None
+    orphan_check = (
+        asyncio.create_task(_stop_when_orphaned(parent_pid, stop_event))
+        if parent_pid is not None else None
+    )
     try:
         await server.start()
+        if role.primary and role.shared_port:
+            others = WorkerSet(Path(data_dir), host, server.bound_port, role.workers, grace)
+            await others.start()
         (ready or announce)(host, server.bound_port)
-        log.info("serving %s on %s", server.data_dir, server.address)
+        log.info("serving %s on %s (worker %d of %d, pid %d)", server.data_dir, server.address,
+                 role.index, role.workers, os.getpid())
         await stop_event.wait()
         log.info("shutting down")
     finally:
-        await server.stop(grace)
-        for sig in handled:
-            loop.remove_signal_handler(sig)
+        if others is not None:
+            others.terminate()  # they stop gracefully alongside this one
+        if orphan_check is not None:
+            orphan_check.cancel()
+        try:
+            await server.stop(grace)
+        finally:
+            if others is not None:
+                await others.wait(grace + 10.0)
+            for sig in handled:
+                loop.remove_signal_handler(sig)
+
+
+async def _stop_when_orphaned(parent_pid: int, stop_event: asyncio.Event) -> None:
+    """A worker's safety net: stop once the primary is gone (our parent changes)."""
+    while os.getppid() == parent_pid:
+        await asyncio.sleep(PARENT_CHECK_INTERVAL)
+    log.warning("the primary (pid %d) is gone: stopping", parent_pid)
+    stop_event.set()
 
 
 def run_loop(main: Coroutine[Any, Any, None]) -> None:
@@ -199,9 +249,14 @@ def serve(
     limits: Limits | None = None,
     ready: ReadyCallback | None = None,
     grace: float = DEFAULT_GRACE,
+    workers: int = 1,
+    role: ServerRole | None = None,
+    parent_pid: int | None = None,
 ) -> None:
-    """Serve until SIGINT/SIGTERM. `ready(host, port)` replaces the `bitseg listening` line."""
-    run_loop(serve_async(data_dir, host, port, limits, ready, grace=grace))
+    """Serve until SIGINT/SIGTERM. `ready(host, port)` replaces the `bitseg listening` line;
+    `workers` > 1 serves from that many processes (see the module docstring)."""
+    run_loop(serve_async(data_dir, host, port, limits, ready, grace=grace, workers=workers,
+                         role=role, parent_pid=parent_pid))
 
 
 class ServerThread:

@@ -9,6 +9,7 @@ that began it. Errors are not handled here: they propagate to the interceptor in
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import AsyncIterator, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -16,6 +17,7 @@ from functools import partial
 
 import grpc
 
+from bitseg import __version__
 from bitseg.errors import InvalidArgument
 from bitseg.rules import rule_to_json_text, to_text, validate
 from bitseg.rules.limits import Limits
@@ -24,6 +26,7 @@ from bitseg.server import rule_proto
 from bitseg.server.change_rpcs import ChangeRpcs
 from bitseg.server.ingest import IngestBatch
 from bitseg.server.nl_rpcs import NlRpcs
+from bitseg.server.role import ServerRole
 from bitseg.server.segment_rpcs import SegmentRpcs, selected_rule
 from bitseg.server.wire import decode_rule, micros, parse_now
 from bitseg.service import Service
@@ -76,10 +79,17 @@ def _chunks(ids_chunks: Iterable[list[str]], packed: bool) -> Iterator[pb.Resolv
 class BitsegServicer(SegmentRpcs, ChangeRpcs, NlRpcs, pb_grpc.BitsegServicer):
     """Thin: every method is decode -> Service -> encode."""
 
-    def __init__(self, service: Service, limits: Limits, writer: ThreadPoolExecutor) -> None:
+    def __init__(
+        self,
+        service: Service,
+        limits: Limits,
+        writer: ThreadPoolExecutor,
+        role: ServerRole | None = None,
+    ) -> None:
         self.service = service
         self.limits = limits
         self.writer = writer
+        self.role = role or ServerRole()
 
     def _query(self, request: pb.CountRequest | pb.PreviewRequest) -> tuple[str, Rule, int]:
         """(org, rule, now) of a query; a `segment` selector stands for {"segment": S}."""
@@ -170,6 +180,15 @@ class BitsegServicer(SegmentRpcs, ChangeRpcs, NlRpcs, pb_grpc.BitsegServicer):
         response = pb.ParseRuleResponse(json=rule_to_json_text(rule), text=to_text(rule))
         response.node.CopyFrom(rule_proto.to_proto(rule))  # CopyFrom: no re-parse
         return response
+
+    async def ServerInfo(
+        self, request: pb.ServerInfoRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ServerInfoResponse:
+        role = self.role
+        return pb.ServerInfoResponse(
+            pid=os.getpid(), worker=role.index, workers=role.workers, primary=role.primary,
+            version=__version__,
+        )
 
     def _validate_for(self, org: str, rule: Rule) -> None:
         """Check the rule against the org's fields (NOT_FOUND for an unknown org)."""

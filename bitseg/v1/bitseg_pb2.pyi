@@ -742,3 +742,21 @@ class MembershipAtResponse(_message.Message):
     IDS_FIELD_NUMBER: _ClassVar[int]
     ids: _containers.RepeatedScalarFieldContainer[str]
     def __init__(self, ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ServerInfoRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ServerInfoResponse(_message.Message):
+    __slots__ = ("pid", "worker", "workers", "primary", "version")
+    PID_FIELD_NUMBER: _ClassVar[int]
+    WORKER_FIELD_NUMBER: _ClassVar[int]
+    WORKERS_FIELD_NUMBER: _ClassVar[int]
+    PRIMARY_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    pid: int
+    worker: int
+    workers: int
+    primary: bool
+    version: str
+    def __init__(self, pid: _Optional[int] = ..., worker: _Optional[int] = ..., workers: _Optional[int] = ..., primary: _Optional[bool] = ..., version: _Optional[str] = ...) -> None: ...

@@ -154,6 +154,11 @@ class BitsegStub:
                 request_serializer=bitseg_dot_v1_dot_bitseg__pb2.MembershipAtRequest.SerializeToString,
                 response_deserializer=bitseg_dot_v1_dot_bitseg__pb2.MembershipAtResponse.FromString,
                 _registered_method=True)
+        self.ServerInfo = channel.unary_unary(
+                '/bitseg.v1.Bitseg/ServerInfo',
+                request_serializer=bitseg_dot_v1_dot_bitseg__pb2.ServerInfoRequest.SerializeToString,
+                response_deserializer=bitseg_dot_v1_dot_bitseg__pb2.ServerInfoResponse.FromString,
+                _registered_method=True)
 
 
 class BitsegServicer:
@@ -348,6 +353,14 @@ class BitsegServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ServerInfo(self, request, context):
+        """Which server process answered: with `bitseg serve --workers N`, N processes
+        share one port (SO_REUSEPORT) and each connection is served by one of them.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_BitsegServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -470,6 +483,11 @@ def add_BitsegServicer_to_server(servicer, server):
                     servicer.MembershipAt,
                     request_deserializer=bitseg_dot_v1_dot_bitseg__pb2.MembershipAtRequest.FromString,
                     response_serializer=bitseg_dot_v1_dot_bitseg__pb2.MembershipAtResponse.SerializeToString,
+            ),
+            'ServerInfo': grpc.unary_unary_rpc_method_handler(
+                    servicer.ServerInfo,
+                    request_deserializer=bitseg_dot_v1_dot_bitseg__pb2.ServerInfoRequest.FromString,
+                    response_serializer=bitseg_dot_v1_dot_bitseg__pb2.ServerInfoResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1120,6 +1138,33 @@ class Bitseg:
             '/bitseg.v1.Bitseg/MembershipAt',
             bitseg_dot_v1_dot_bitseg__pb2.MembershipAtRequest.SerializeToString,
             bitseg_dot_v1_dot_bitseg__pb2.MembershipAtResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ServerInfo(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/bitseg.v1.Bitseg/ServerInfo',
+            bitseg_dot_v1_dot_bitseg__pb2.ServerInfoRequest.SerializeToString,
+            bitseg_dot_v1_dot_bitseg__pb2.ServerInfoResponse.FromString,
             options,
             channel_credentials,
             insecure,
