@@ -283,7 +283,8 @@ class _BatchRun(ActivityWriter):
                     postings = equal_postings(kind, _u32(add_cols), add_vals)
                     self.changes.add(entity, name, postings, remove=False)
             if ranged:
-                self.range_moves.record(entity, name, kind, (rm_cols, rm_vals), (add_cols, add_vals))
+                moves = ((rm_cols, rm_vals), (add_cols, add_vals))
+                self.range_moves.record(entity, name, kind, *moves)
             if kind in (FieldType.INT, FieldType.TIME) and add_vals:
                 depth = bsi_depth(np.asarray(add_vals, dtype=np.int64))
                 dkey = depth_key(entity, name)

@@ -14,7 +14,13 @@ from pyroaring import BitMap, FrozenBitMap
 
 from bitseg.engine import activity
 from bitseg.engine.bsi import AnyBitMap, bsi_range
-from bitseg.engine.leaves import EMPTY, evaluate_leaf
+from bitseg.engine.leaves import (
+    EMPTY,
+    RESTRICTED_BSI_BELOW,
+    count_range,
+    evaluate_leaf,
+    indexed_range,
+)
 from bitseg.engine.planner import (
     And,
     Complement,
@@ -63,6 +69,8 @@ class Executor:
 
     def evaluate(self, plan: Plan, shard: int) -> AnyBitMap:
         if isinstance(plan, Leaf):
+            if indexed_range(self.src, self.entity, plan.cond, self.field_type):
+                return self._range(plan, shard)
             return evaluate_leaf(self.src, self.entity, plan.cond, shard, self.field_type)
         if isinstance(plan, DealsLeaf):
             return self._deals(plan, shard)
@@ -86,11 +94,23 @@ class Executor:
             return parts[0] if len(parts) == 1 else FrozenBitMap.union(*parts)
         return self._and(plan, shard, count_only=False)  # type: ignore[return-value]
 
+    def _range(self, plan: Leaf, shard: int, within: AnyBitMap | None = None) -> AnyBitMap:
+        """An indexed range: cached per generation (a builder UI asks the same leaves on
+        every keystroke), or computed inside a small `within` without the index."""
+        cond = plan.cond
+        if within is not None and len(within) <= RESTRICTED_BSI_BELOW:
+            return evaluate_leaf(self.src, self.entity, cond, shard, self.field_type, within)
+        key = ("range", self.entity, cond.field, cond.value, shard)
+        found = self._cached(
+            key, lambda: evaluate_leaf(self.src, self.entity, cond, shard, self.field_type)
+        )
+        return found if within is None else found & within
+
     def _cached(self, key: object, compute: Callable[[], AnyBitMap]) -> AnyBitMap:
         """Across queries (same data generation), through the caller's LeafResults."""
         if self.results is None:
             return compute()
-        return self.results.get_or_compute(self.gen, key, lambda: FrozenBitMap(compute()))
+        return self.results.get_or_compute(self.gen, key, lambda: _frozen(compute()))
 
     def _once(self, plan: Plan, compute: Callable[[], object]) -> object:
         """A per-query memo for leaves computed over all shards at once."""
@@ -126,6 +146,10 @@ class Executor:
         return _shard_slice(everywhere, shard)  # type: ignore[arg-type]
 
     def _count_shard(self, plan: Plan, shard: int) -> int:
+        if isinstance(plan, Leaf):
+            kind = indexed_range(self.src, self.entity, plan.cond, self.field_type)
+            if kind is not None:
+                return count_range(self.src, self.entity, plan.cond, kind, shard)
         if isinstance(plan, And):
             return self._and(plan, shard, count_only=True)  # type: ignore[return-value]
         if isinstance(plan, Complement):
@@ -151,6 +175,9 @@ class Executor:
             for leaf in ranges:
                 if running is not None and not running:
                     break
+                if indexed_range(self.src, self.entity, leaf.cond, self.field_type):
+                    running = self._range(leaf, shard, running)  # type: ignore[arg-type]
+                    continue
                 running = evaluate_leaf(
                     self.src,
                     self.entity,
@@ -180,6 +207,10 @@ class Executor:
             if not result:
                 return 0 if count_only else EMPTY
         return len(result) if count_only else result
+
+
+def _frozen(bitmap: AnyBitMap) -> FrozenBitMap:
+    return bitmap if isinstance(bitmap, FrozenBitMap) else FrozenBitMap(bitmap)
 
 
 def _is_range(plan: Plan) -> bool:

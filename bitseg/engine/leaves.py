@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pyroaring import BitMap, FrozenBitMap
 
 from bitseg.engine.bsi import AnyBitMap, bsi_range
-from bitseg.engine.ranges import index_range
+from bitseg.engine.ranges import index_range, index_range_count
 from bitseg.engine.source import BitmapSource
 from bitseg.errors import InvalidArgument
 from bitseg.rules.model import Condition
@@ -44,11 +44,39 @@ def evaluate_leaf(
         return src.bitmap(entity, field, keys.EXISTS, shard)
     if kind in (FieldType.INT, FieldType.TIME) and op == "range":
         lo, hi = value  # type: ignore[misc]
-        if src.range_index and rangekeys.indexed(kind, field):
-            if within is None or len(within) > RESTRICTED_BSI_BELOW:
-                found = index_range(src, entity, field, kind, int(lo), int(hi), shard)
-                return found if within is None else found & within
+        small = within is not None and len(within) <= RESTRICTED_BSI_BELOW
+        if src.range_index and rangekeys.indexed(kind, field) and not small:
+            found = index_range(src, entity, field, kind, int(lo), int(hi), shard)
+            return found if within is None else found & within
         return _range(src, entity, field, int(lo), int(hi), shard, within)
+    return _other(src, entity, cond, kind, shard)
+
+
+def indexed_range(
+    src: BitmapSource,
+    entity: str,
+    cond: Condition,
+    field_type: Callable[[str], FieldType | None] | None = None,
+) -> FieldType | None:
+    """The field type when `cond` is a range the range index answers, else None."""
+    if cond.op != "range" or not src.range_index:
+        return None
+    kind = (field_type or src.schema.field_type)(cond.field)
+    return kind if kind is not None and rangekeys.indexed(kind, cond.field) else None
+
+
+def count_range(
+    src: BitmapSource, entity: str, cond: Condition, kind: FieldType, shard: int
+) -> int:
+    """`len(evaluate_leaf(...))` of an indexed range, without building the set."""
+    lo, hi = cond.value  # type: ignore[misc]
+    return index_range_count(src, entity, cond.field, kind, int(lo), int(hi), shard)
+
+
+def _other(
+    src: BitmapSource, entity: str, cond: Condition, kind: FieldType, shard: int
+) -> AnyBitMap:
+    field, op, value = cond.field, cond.op, cond.value
     if kind == FieldType.TEXT:
         return _text(src, entity, field, op, str(value), shard)
     if op in ("eq", "has"):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pyroaring import BitMap, FrozenBitMap
 
-from bitseg.engine.bsi import AnyBitMap, bsi_range
+from bitseg.engine.bsi import AnyBitMap, bsi_range, magnitude_between
 from bitseg.engine.source import BitmapSource
 from bitseg.rules.vocab import INT_MAX, INT_MIN
 from bitseg.schema import FieldType
@@ -36,25 +36,41 @@ def index_range(
     if lo <= INT_MIN:
         result: AnyBitMap = src.bitmap(entity, field, keys.EXISTS, shard)
     else:
-        result = at_least(src, entity, field, kind, lo, shard)
+        result = _union(at_least_parts(src, entity, field, kind, lo, shard))
     if hi < INT_MAX and result:
-        above = at_least(src, entity, field, kind, hi + 1, shard)
+        above = _union(at_least_parts(src, entity, field, kind, hi + 1, shard))
         if above:
             result = result - above
     return result
 
 
-def at_least(
+def index_range_count(
+    src: BitmapSource, entity: str, field: str, kind: FieldType, lo: int, hi: int, shard: int
+) -> int:
+    """How many columns `index_range` would return, without building the set: the parts
+    of `at_least` are disjoint, and at_least(hi + 1) lies inside at_least(lo)."""
+    if lo > hi:
+        return 0
+    if lo <= INT_MIN:
+        total = len(src.bitmap(entity, field, keys.EXISTS, shard))
+    else:
+        total = sum(map(len, at_least_parts(src, entity, field, kind, lo, shard)))
+    if hi < INT_MAX and total:
+        total -= sum(map(len, at_least_parts(src, entity, field, kind, hi + 1, shard)))
+    return total
+
+
+def at_least_parts(
     src: BitmapSource, entity: str, field: str, kind: FieldType, t: int, shard: int
-) -> AnyBitMap:
+) -> list[AnyBitMap]:
+    """Disjoint bitmaps whose union is the columns of `shard` with value >= t."""
     lv = levels(kind)
     kt = order_key(kind, t)
     parts: list[AnyBitMap] = []
     coarse = kt >> lv.coarse
     if coarse < _TOP >> lv.coarse:
-        nxt = src.slots_between(
-            entity, field, cumulative_slot(shard, coarse + 1), _after(cumulative_slot(shard, _TOP)), 1
-        )
+        first, last = cumulative_slot(shard, coarse + 1), _after(cumulative_slot(shard, _TOP))
+        nxt = src.slots_between(entity, field, first, last, 1)
         if nxt:
             parts.append(src.bitmap(entity, field, nxt[0], shard))
     parent = lv.coarse
@@ -69,20 +85,49 @@ def at_least(
             parts.append(src.bitmap(entity, field, slot, shard))
     finest = src.bitmap(entity, field, equal_slot(len(lv.equal) - 1, shard, kt >> parent), shard)
     if finest:
-        parts.append(finest if lv.exact(t) else _checked(src, entity, field, finest, t, shard))
-    if not parts:
-        return FrozenBitMap()
-    return parts[0] if len(parts) == 1 else FrozenBitMap.union(*parts)
+        if not lv.exact(t):
+            finest = _checked(src, entity, field, kind, finest, t, shard)
+        if finest:
+            parts.append(finest)
+    return parts
 
 
 def _checked(
-    src: BitmapSource, entity: str, field: str, bucket: AnyBitMap, t: int, shard: int
+    src: BitmapSource,
+    entity: str,
+    field: str,
+    kind: FieldType,
+    bucket: AnyBitMap,
+    t: int,
+    shard: int,
 ) -> AnyBitMap:
-    """The columns of one (small) finest bucket whose value is >= t, from the slices."""
+    """The columns of t's (small) finest bucket whose value is >= t, from the bit slices.
+
+    Every value in the bucket shares all but its lowest `low` bits of magnitude with t
+    (times >= 0: the bucket's width; ints: the bits below the 12 the levels keep), so
+    only those slices are compared; other buckets take the full signed comparison."""
+    magnitude = abs(t)
+    if kind == FieldType.TIME:
+        low = levels(kind).equal[-1] if t >= 0 else 0
+    else:
+        e = magnitude.bit_length()
+        low = e - 13 if 14 <= e <= 57 else 0
+    if low:
+        slices = [src.bitmap(entity, field, keys.bit_slot(bit), shard) for bit in range(low)]
+        mask = (1 << low) - 1
+        if t >= 0:
+            return magnitude_between(bucket, slices, magnitude & mask, mask)
+        return magnitude_between(bucket, slices, 0, magnitude & mask)  # |v| <= |t| on top
     depth = src.bsi_depth(entity, field)
     sign = src.bitmap(entity, field, keys.SIGN, shard)
     slices = [src.bitmap(entity, field, keys.bit_slot(bit), shard) for bit in range(depth)]
     return bsi_range(bucket, sign, slices, t, INT_MAX)
+
+
+def _union(parts: list[AnyBitMap]) -> AnyBitMap:
+    if not parts:
+        return FrozenBitMap()
+    return parts[0] if len(parts) == 1 else FrozenBitMap.union(*parts)
 
 
 def _after(slot: bytes) -> bytes:

@@ -3,7 +3,9 @@
 Every value maps to an order-preserving unsigned 64-bit key:
   time: the two's-complement bits with the sign bit flipped (linear: seconds stay seconds);
   int:  a float-like code (sign, exponent, 57 mantissa bits left-aligned), so buckets
-        widen with magnitude and a few levels cover 0..100 and 10**12 alike.
+        widen with magnitude and a few levels cover 0..100 and 10**12 alike; the coarse
+        level keeps 3 mantissa bits (at most 8 cumulative bitmaps per power of two), so
+        a range over a score or a size is one or two dense bitmaps and a few small ones.
 A bucket at shift s is `key >> s`. Each field keeps, per shard:
   - a cumulative bitmap per *coarse* bucket b that has ever held a value:
     G_b = {columns whose key >= start of b}   (range encoding: "value >= t" in one op)
@@ -42,7 +44,7 @@ class Levels:
 
 
 TIME_LEVELS = Levels(22, (19, 16, 13, 10), None)  # ~48 days, 6 days, 18 h, 2.3 h, 17 min
-INT_LEVELS = Levels(57, (54, 51, 48, 45), 1 << 13)  # exponent, then 3 mantissa bits a level
+INT_LEVELS = Levels(54, (51, 48, 45), 1 << 13)  # exponent + 3 mantissa bits, then 3 a level
 
 
 def levels(kind: FieldType) -> Levels:
