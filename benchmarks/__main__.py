@@ -4,6 +4,7 @@
     python -m benchmarks --contacts 100000      # one smaller size
     python -m benchmarks --contacts 100000 1000000 --out /tmp/RESULTS.md
     python -m benchmarks --contacts 5000 --reps 5 --throughput-seconds 0.3 --skip-update
+    python -m benchmarks --contacts 100000 --workers 2 --client-processes 2
 
 Datasets are generated once per (size, seed, generator version) under
 `<data>/datasets/` (default `bench-data/`, git-ignored) and reused; each run loads
@@ -73,6 +74,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--budget", type=float, default=10.0,
                    help="seconds at most per measured series (at least 3 samples)")
     p.add_argument("--throughput-seconds", type=float, default=5.0)
+    p.add_argument("--workers", type=int, default=1,
+                   help="server processes sharing the port (bitseg serve --workers)")
+    p.add_argument("--client-processes", type=int, default=1,
+                   help="client processes the throughput tasks are spread over")
     p.add_argument("--update-batches", type=int, default=20)
     p.add_argument("--update-batch-size", type=int, default=1_000)
     p.add_argument("--update-budget", type=float, default=60.0)
@@ -156,8 +161,9 @@ def run_size(contacts: int, args: argparse.Namespace, rules: list[BenchRule],
     cfg = LatencyConfig(args.reps, args.resolve_reps, args.warmup, args.budget, peer is not None)
     now_epoch = parse_instant(NOW)
     try:
-        with start_server(org_dir, data_root / f"server-{contacts}.log") as server:
-            log(f"server pid {server.pid} on {server.address}")
+        with start_server(org_dir, data_root / f"server-{contacts}.log",
+                          workers=args.workers) as server:
+            log(f"server pid {server.pid} on {server.address} ({args.workers} worker(s))")
             with Client(server.address, timeout=600.0) as client:
                 client.wait_ready(60.0)
                 unavailable: dict[str, tuple[str, str]] = {}
@@ -188,8 +194,9 @@ def run_size(contacts: int, args: argparse.Namespace, rules: list[BenchRule],
                         f"`{main_rule.name}`": [main_rule.rule],
                         f"mix of {len(supported)} rules": [r.rule for r in supported],
                     }
-                    run.throughput = run_throughput(server.address, ORG, NOW, workloads,
-                                                    duration=args.throughput_seconds, log=log)
+                    run.throughput = run_throughput(
+                        server.address, ORG, NOW, workloads, duration=args.throughput_seconds,
+                        log=log, processes=args.client_processes, server_workers=args.workers)
                 if not args.skip_update and args.update_batches > 0:
                     log("incremental updates:")
                     marker.unlink(missing_ok=True)  # the data no longer equals the dataset
@@ -240,7 +247,8 @@ def raw_figures(run: SizeRun) -> dict[str, object]:
                 "duckdb_p50": r.duck.p50 if r.duck else None,
             } for r in run.rules
         },
-        "throughput": [{"tasks": t.tasks, "workload": t.label, "per_second": t.per_second}
+        "throughput": [{"tasks": t.tasks, "workload": t.label, "per_second": t.per_second,
+                        "client_processes": t.processes, "server_workers": t.server_workers}
                        for t in run.throughput],
         "update_per_second": run.update.per_second if run.update else None,
         "targets": [{"target": t.text, "figure": t.figure, "status": t.status}

@@ -318,13 +318,17 @@ def _size_section(run: SizeRun) -> list[str]:
     errors = [r for r in run.rules if r.status not in (OK, NA)]
     for r in errors:
         out.append(f"- **error** `{r.rule.name}`: {r.note}")
-    out += ["", "### Concurrent Count throughput (grpc.aio, one channel per task)", ""]
+    out += ["", "### Concurrent Count throughput (grpc.aio, one connection per task)", ""]
     if run.throughput:
-        out += ["| workload | client tasks | counts/s | call p50 | call p99 | calls | errors |",
-                "|---|---:|---:|---:|---:|---:|---:|"]
+        out += ["| workload | client tasks | client processes | server workers | counts/s "
+                "| call p50 | call p99 | calls | errors |",
+                "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for t in run.throughput:
             err = f"{t.errors:,}" + (f" ({t.first_error})" if t.first_error else "")
-            out.append(f"| {t.label} | {t.tasks} | {t.per_second:,.0f} | {p50(t.latency)} ms "
+            processes = getattr(t, "processes", 1)  # runs pickled before these columns
+            workers = getattr(t, "server_workers", 1)
+            out.append(f"| {t.label} | {t.tasks} | {processes} | {workers} "
+                       f"| {t.per_second:,.0f} | {p50(t.latency)} ms "
                        f"| {p99(t.latency)} ms | {t.calls:,} | {err} |")
     else:
         out.append("Skipped.")

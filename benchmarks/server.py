@@ -2,7 +2,10 @@
 
 The same protocol as `tests/serverproc.py`: `python -m bitseg.cli serve ... --port 0`
 prints `bitseg listening on HOST:PORT` once bound; we wait for that line (bounded),
-and on exit send SIGTERM to that pid, then SIGKILL after a bounded wait.
+and on exit send SIGTERM to that pid, then SIGKILL after a bounded wait. With
+`workers` > 1 the server runs that many processes on the port (`--workers`); the one
+started is the primary, which prints the ready line once all are bound and stops the
+others when it is stopped.
 """
 
 from __future__ import annotations
@@ -55,7 +58,7 @@ def vm_hwm_bytes(pid: int | str = "self") -> int:
 
 @contextmanager
 def start_server(
-    data_dir: Path, log_path: Path, timeout: float = START_TIMEOUT
+    data_dir: Path, log_path: Path, timeout: float = START_TIMEOUT, workers: int = 1
 ) -> Iterator[ServerProcess]:
     """A server over `data_dir` on 127.0.0.1, a free port; stopped (by pid) on exit."""
     args = [
@@ -73,6 +76,8 @@ def start_server(
         "2",
         "--log-level",
         "WARNING",
+        "--workers",
+        str(workers),
     ]
     with log_path.open("w") as log:
         process = subprocess.Popen(

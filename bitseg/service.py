@@ -23,17 +23,20 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Concatenate, ParamSpec, TypeVar
 
+import lmdb
 from pyroaring import BitMap
 
 from bitseg.engine import Executor, plan
 from bitseg.engine.bsi import AnyBitMap
+from bitseg.engine.planner import Plan
 from bitseg.errors import InvalidArgument, NotFound
+from bitseg.plancache import PlanCache
 from bitseg.rules import normalise, validate
 from bitseg.rules.limits import Limits
 from bitseg.rules.model import Rule, SegmentRef
@@ -114,6 +117,7 @@ class Service:
         self._listeners: list[Callable[[str], None]] = []
         self._lock = threading.Lock()
         self._expansions = ExpansionCache()
+        self._plans = PlanCache()
         self._write_lock = FolderWriteLock(self.data_dir)
         # org -> inode of data.mdb, for stores opened before the org had committed data
         self._unconfirmed: dict[str, int] = {}
@@ -137,6 +141,7 @@ class Service:
                 # another process's first ingest of this org failed and removed the folder
                 # we opened: forget that environment (readers may still hold it)
                 del self._stores[org], self._unconfirmed[org]
+                self._plans.forget(org)
                 store = None
             if store is None:
                 store = open_store(self.data_dir, org, create=create)
@@ -190,7 +195,7 @@ class Service:
         with store.read() as txn:
             record = Catalog(store, txn).get(segment)
             current = Members(store, txn, tracked_field).read(record.id)
-            members = set(ReadView(store, txn).external_ids(CONTACT, current))
+            members = set(_read_view(store, txn).external_ids(CONTACT, current))
             for entry in read_backwards(store, txn):
                 if parse_instant(str(entry["at"])) <= at:
                     break
@@ -220,6 +225,7 @@ class Service:
         """Remove an org whose first ingest failed, so it does not come into being."""
         with self._lock:
             self._unconfirmed.pop(org, None)
+            self._plans.forget(org)
             store = self._stores.pop(org, None)
             if store is not None:
                 store.close()
@@ -258,9 +264,18 @@ class Service:
     def _view(self, org: str) -> Iterator[ReadView]:
         store = self._store(org)
         with store.read() as txn:
-            yield ReadView(store, txn)
+            yield _read_view(store, txn)
 
     # -- queries ---------------------------------------------------------------------------
+    # `key` (optional, any query): a hashable stand-in for `rule` (e.g. its wire form, see
+    # bitseg.server.rulecache) under which its plan is kept for the current generation.
+    def _planned(self, view: ReadView, rule: Rule, clock: int, key: Hashable | None) -> Plan:
+        if key is None:
+            return self._plan(view, rule, clock)
+        return self._plans.get_or_plan(  # type: ignore[no-any-return]
+            view.store.path.name, view.gen, key, clock, lambda: self._plan(view, rule, clock)
+        )
+
     def _plan(self, view: ReadView, rule: Rule, now: int | None):  # type: ignore[no-untyped-def]
         schema = view.schema
         validate(rule, schema, self.limits)
@@ -273,25 +288,36 @@ class Service:
             limits = expanded_limits(limits)
         return plan(normalise(rule, schema, clock, limits))
 
-    def count(self, org: str, rule: Rule, now: int | None = None) -> tuple[int, float]:
+    def count(
+        self, org: str, rule: Rule, now: int | None = None, key: Hashable | None = None
+    ) -> tuple[int, float]:
         started = time.perf_counter()
-        with self._view(org) as view:
+        store = self._store(org)
+        with store.read() as txn:
+            view = _read_view(store, txn)
             clock = int(time.time()) if now is None else now
-            n = _executor(view, clock).count(self._plan(view, rule, clock))
+            n = _executor(view, clock).count(self._planned(view, rule, clock, key))
         return n, time.perf_counter() - started
 
-    def _members(self, view: ReadView, rule: Rule, now: int | None) -> AnyBitMap:
+    def _members(
+        self, view: ReadView, rule: Rule, now: int | None, key: Hashable | None = None
+    ) -> AnyBitMap:
         clock = int(time.time()) if now is None else now
-        return _executor(view, clock).members(self._plan(view, rule, clock))
+        return _executor(view, clock).members(self._planned(view, rule, clock, key))
 
     def preview(
-        self, org: str, rule: Rule, limit: int = 10, now: int | None = None
+        self,
+        org: str,
+        rule: Rule,
+        limit: int = 10,
+        now: int | None = None,
+        key: Hashable | None = None,
     ) -> tuple[int, list[Member], float]:
         if limit < 0 or limit > MAX_PAGE:
             raise InvalidArgument(f"limit: must be between 0 and {MAX_PAGE}, got {limit}")
         started = time.perf_counter()
         with self._view(org) as view:
-            members = self._members(view, rule, now)
+            members = self._members(view, rule, now, key)
             cols = _first(members, 0, limit)
             shown = [self._member(view, col) for col in cols]
             total = len(members)
@@ -315,13 +341,18 @@ class Service:
         )
 
     def resolve(
-        self, org: str, rule: Rule, now: int | None = None, chunk_size: int = 65_536
+        self,
+        org: str,
+        rule: Rule,
+        now: int | None = None,
+        chunk_size: int = 65_536,
+        key: Hashable | None = None,
     ) -> tuple[Iterator[list[str]], float]:
         started = time.perf_counter()
         store = self._store(org)
         with store.read() as txn:
-            view = ReadView(store, txn)
-            members = self._members(view, rule, now)
+            view = _read_view(store, txn)
+            members = self._members(view, rule, now, key)
             ids = store_ids(view, members)
         elapsed = time.perf_counter() - started
         return IdChunks(ids, chunk_size), elapsed
@@ -333,13 +364,14 @@ class Service:
         now: int | None = None,
         cursor: str = "",
         page_size: int = 100,
+        key: Hashable | None = None,
     ) -> tuple[list[str], str, float]:
         if page_size < 1 or page_size > MAX_PAGE:
             raise InvalidArgument(f"page_size: must be between 1 and {MAX_PAGE}, got {page_size}")
         start = _decode_cursor(cursor)
         started = time.perf_counter()
         with self._view(org) as view:
-            members = self._members(view, rule, now)
+            members = self._members(view, rule, now, key)
             cols = _first(members, start, page_size + 1)
             more = len(cols) > page_size
             cols = cols[:page_size]
@@ -356,7 +388,7 @@ class Service:
         stack = ExitStack()
         try:
             txn = stack.enter_context(store.read())
-            view = ReadView(store, txn)
+            view = _read_view(store, txn)
             export = CsvExport(stack, view, self._members(view, rule, now), rows_per_chunk)
         except BaseException:
             stack.close()
@@ -431,7 +463,7 @@ class Service:
         """A new static segment holding `segment`'s members as of now, and their number."""
         store = self._store(org)
         with store.read() as txn:
-            view = ReadView(store, txn)
+            view = _read_view(store, txn)
             source = Catalog(store, txn).get(segment)
             members = self._members(view, SegmentRef(source.id), now)
         created = SegmentOps(store, self.limits).create_list(source, members, name, now)
@@ -470,6 +502,18 @@ class Service:
                 self._drop_org(org)
             raise
         return IngestSummary(applied=summary, seconds=time.perf_counter() - started)
+
+
+def _read_view(store: OrgStore, txn: lmdb.Transaction) -> ReadView:
+    """A `ReadView` that refcounting frees as soon as its query is done.
+
+    `ReadView.__init__` keeps its bitmap fetcher as a lambda over `self`, a reference
+    cycle: without this, every query's view and LMDB read transaction would live until
+    the cyclic GC runs, and py-lmdb frees a reader slot only when its Transaction object
+    is freed (the slots are shared by every process over the environment)."""
+    view = ReadView(store, txn)
+    view._fetch = functools.partial(txn.get, db=store.db["bm"])  # same reads, no cycle
+    return view
 
 
 def _inode(store: OrgStore) -> int:

@@ -34,7 +34,7 @@ from grpc_reflection.v1alpha import reflection
 
 from bitseg.changes import ChangeHub
 from bitseg.rules.limits import Limits
-from bitseg.server.errors import ErrorMappingInterceptor
+from bitseg.server.errors import MappedServer
 from bitseg.server.process import READY_PREFIX
 from bitseg.server.role import ServerRole
 from bitseg.server.scheduler import interval_from_env, reevaluate_forever
@@ -94,7 +94,6 @@ class BitsegServer:
         )
         max_bytes = self.limits.max_message_bytes
         server = grpc.aio.server(
-            interceptors=[ErrorMappingInterceptor()],
             options=[
                 ("grpc.max_receive_message_length", max_bytes),
                 ("grpc.max_send_message_length", max(max_bytes, 64 << 20)),
@@ -106,8 +105,9 @@ class BitsegServer:
         servicer.changes = self._changes = ChangeHub(
             self._service, self._writer, deliver=self.role.primary  # webhooks: the primary
         )
-        pb_grpc.add_BitsegServicer_to_server(servicer, server)
-        health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
+        mapped = MappedServer(server)  # errors -> statuses (bitseg.server.errors)
+        pb_grpc.add_BitsegServicer_to_server(servicer, mapped)
+        health_pb2_grpc.add_HealthServicer_to_server(self._health, mapped)
         reflection.enable_server_reflection(
             (SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
              reflection.SERVICE_NAME),

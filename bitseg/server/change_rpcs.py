@@ -2,7 +2,7 @@
 
 Mixed into `BitsegServicer`; the server sets `changes` (its `ChangeHub`) before
 serving. Watch is an async generator: errors raised before or between its messages
-(NOT_FOUND, INVALID_ARGUMENT, UNAVAILABLE on shutdown) reach the interceptor in
+(NOT_FOUND, INVALID_ARGUMENT, UNAVAILABLE on shutdown) reach the error mapping in
 bitseg.server.errors like every other error.
 """
 

@@ -1,6 +1,9 @@
-"""The one place where errors become gRPC statuses: a server interceptor.
+"""The one place where errors become gRPC statuses: every method handler, wrapped once.
 
-Every handler (ours, and any later service registered on the same server) is wrapped:
+Services are registered through `MappedServer(server)` (ours and health; reflection
+maps its own errors), which wraps each method handler when it is registered, not on
+every call as a `grpc.aio.ServerInterceptor` would (an interceptor costs a coroutine,
+a handler lookup and new handler objects per call). A wrapped handler maps:
 - `BitsegError` -> its `.status` (a `grpc.StatusCode` member name) with its message;
 - a request message that cannot be decoded (for example nested deeper than protobuf's
   parser allows) -> INVALID_ARGUMENT, instead of grpc's generic failure;
@@ -12,7 +15,7 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from typing import Any
 
 import grpc
@@ -73,12 +76,16 @@ async def _abort(context: grpc.aio.ServicerContext, error: Exception, method: st
 
 
 def _wrap_unary_response(behavior: Handler, method: str, stream_in: bool) -> Handler:
+    is_coroutine = inspect.iscoroutinefunction(behavior)
+
     @functools.wraps(behavior)
     async def handler(request: Any, context: grpc.aio.ServicerContext) -> Any:
         try:
             request = _checked_stream(request) if stream_in else _check(request)
+            if is_coroutine:
+                return await behavior(request, context)
             result = behavior(request, context)
-            return await result if isinstance(result, Awaitable) else result
+            return await result if inspect.isawaitable(result) else result
         except grpc.aio.AbortError:
             raise
         except Exception as e:  # the one place unexpected errors are caught
@@ -106,34 +113,57 @@ def _wrap_stream_response(behavior: Handler, method: str, stream_in: bool) -> Ha
     return handler
 
 
-class ErrorMappingInterceptor(grpc.aio.ServerInterceptor):
-    """Wrap every method handler so errors leave the server with the right status."""
+def wrap_handler(handler: grpc.RpcMethodHandler, method: str) -> grpc.RpcMethodHandler:
+    """`handler` with its errors mapped to statuses and undecodable requests refused."""
+    deserializer = _safe_deserializer(handler.request_deserializer)
+    serializer = handler.response_serializer
+    if handler.unary_unary:
+        return grpc.unary_unary_rpc_method_handler(
+            _wrap_unary_response(handler.unary_unary, method, False), deserializer, serializer
+        )
+    if handler.stream_unary:
+        return grpc.stream_unary_rpc_method_handler(
+            _wrap_unary_response(handler.stream_unary, method, True), deserializer, serializer
+        )
+    if handler.unary_stream:
+        return grpc.unary_stream_rpc_method_handler(
+            _wrap_stream_response(handler.unary_stream, method, False), deserializer, serializer
+        )
+    if handler.stream_stream:
+        return grpc.stream_stream_rpc_method_handler(
+            _wrap_stream_response(handler.stream_stream, method, True), deserializer, serializer
+        )
+    return handler
 
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
-        handler = await continuation(handler_call_details)
-        if handler is None:
-            return handler
+
+class _MappedGeneric(grpc.GenericRpcHandler):
+    """A generic handler whose handlers are wrapped (once per method)."""
+
+    def __init__(self, inner: grpc.GenericRpcHandler) -> None:
+        self._inner = inner
+        self._wrapped: dict[str, grpc.RpcMethodHandler | None] = {}
+
+    def service(self, handler_call_details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler:
         method = handler_call_details.method
-        deserializer = _safe_deserializer(handler.request_deserializer)
-        serializer = handler.response_serializer
-        if handler.unary_unary:
-            return grpc.unary_unary_rpc_method_handler(
-                _wrap_unary_response(handler.unary_unary, method, False), deserializer, serializer
-            )
-        if handler.stream_unary:
-            return grpc.stream_unary_rpc_method_handler(
-                _wrap_unary_response(handler.stream_unary, method, True), deserializer, serializer
-            )
-        if handler.unary_stream:
-            return grpc.unary_stream_rpc_method_handler(
-                _wrap_stream_response(handler.unary_stream, method, False), deserializer, serializer
-            )
-        if handler.stream_stream:
-            return grpc.stream_stream_rpc_method_handler(
-                _wrap_stream_response(handler.stream_stream, method, True), deserializer, serializer
-            )
-        return handler
+        if method not in self._wrapped:
+            handler = self._inner.service(handler_call_details)
+            self._wrapped[method] = wrap_handler(handler, method) if handler else None
+        return self._wrapped[method]  # type: ignore[return-value]
+
+
+class MappedServer:
+    """Stands in for a `grpc.aio.Server` in generated `add_*Servicer_to_server` functions:
+    registers the service on the real server with every handler wrapped."""
+
+    def __init__(self, server: grpc.aio.Server) -> None:
+        self.server = server
+
+    def add_generic_rpc_handlers(self, handlers: Iterable[grpc.GenericRpcHandler]) -> None:
+        self.server.add_generic_rpc_handlers(tuple(_MappedGeneric(h) for h in handlers))
+
+    def add_registered_method_handlers(
+        self, service: str, handlers: Mapping[str, grpc.RpcMethodHandler]
+    ) -> None:
+        self.server.add_registered_method_handlers(
+            service, {name: wrap_handler(h, f"/{service}/{name}") for name, h in handlers.items()}
+        )

@@ -2,7 +2,7 @@
 
 Reads run inline on the event loop (they are sub-millisecond); `Service.ingest` runs
 on the one writer thread, because an LMDB write transaction is bound to the thread
-that began it. Errors are not handled here: they propagate to the interceptor in
+that began it. Errors are not handled here: they propagate to the error mapping in
 `bitseg.server.errors`, the one place they become gRPC statuses.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Hashable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
@@ -27,6 +27,7 @@ from bitseg.server.change_rpcs import ChangeRpcs
 from bitseg.server.ingest import IngestBatch
 from bitseg.server.nl_rpcs import NlRpcs
 from bitseg.server.role import ServerRole
+from bitseg.server.rulecache import RuleCache
 from bitseg.server.segment_rpcs import SegmentRpcs, selected_rule
 from bitseg.server.wire import decode_rule, micros, parse_now
 from bitseg.service import Service
@@ -38,6 +39,8 @@ MAX_PREVIEW = 1000
 DEFAULT_PAGE = 100
 MAX_PAGE = 1000
 CHUNK_BYTES = 1 << 20  # aim for resolve chunks of about 1 MiB on the wire
+
+Query = pb.CountRequest | pb.PreviewRequest | pb.ResolveRequest | pb.ListMembersRequest
 
 
 def _org(org: str) -> str:
@@ -90,25 +93,40 @@ class BitsegServicer(SegmentRpcs, ChangeRpcs, NlRpcs, pb_grpc.BitsegServicer):
         self.limits = limits
         self.writer = writer
         self.role = role or ServerRole()
+        self.rules = RuleCache(limits)
 
-    def _query(self, request: pb.CountRequest | pb.PreviewRequest) -> tuple[str, Rule, int]:
-        """(org, rule, now) of a query; a `segment` selector stands for {"segment": S}."""
-        rule = selected_rule(request, lambda r: decode_rule(r, self.limits))
-        return _org(request.org), rule, parse_now(request.now)
+    def _query(self, request: Query) -> tuple[str, Rule, int, Hashable | None]:
+        """(org, rule, now, plan cache key) of a query; a `segment` selector stands for
+        {"segment": S}. Rules are decoded once per wire form (bitseg.server.rulecache)."""
+        org = _org(request.org)
+        segment = request.segment
+        if segment and not request.HasField("rule"):
+            return org, selected_rule(request, self.rules.decode), parse_now(request.now), (
+                "segment", segment
+            )
+        key: Hashable | None = None
+
+        def decode(rule: pb.Rule) -> Rule:
+            nonlocal key
+            decoded, key = self.rules.decode(rule)
+            return decoded
+
+        rule = selected_rule(request, decode)  # raises when both are given, or neither
+        return org, rule, parse_now(request.now), key
 
     async def Count(
         self, request: pb.CountRequest, context: grpc.aio.ServicerContext
     ) -> pb.CountResponse:
-        org, rule, now = self._query(request)
-        count, seconds = self.service.count(org, rule, now)
+        org, rule, now, key = self._query(request)
+        count, seconds = self.service.count(org, rule, now, key)
         return pb.CountResponse(count=count, eval_micros=micros(seconds))
 
     async def Preview(
         self, request: pb.PreviewRequest, context: grpc.aio.ServicerContext
     ) -> pb.PreviewResponse:
-        org, rule, now = self._query(request)
+        org, rule, now, key = self._query(request)
         limit = _bounded(request.limit, DEFAULT_PREVIEW, MAX_PREVIEW, "limit")
-        count, members, seconds = self.service.preview(org, rule, limit, now)
+        count, members, seconds = self.service.preview(org, rule, limit, now, key)
         return pb.PreviewResponse(
             count=count,
             members=[
@@ -120,8 +138,8 @@ class BitsegServicer(SegmentRpcs, ChangeRpcs, NlRpcs, pb_grpc.BitsegServicer):
     async def Resolve(
         self, request: pb.ResolveRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[pb.ResolveChunk]:
-        org, rule, now = self._query(request)
-        chunks, seconds = self.service.resolve(org, rule, now)
+        org, rule, now, key = self._query(request)
+        chunks, seconds = self.service.resolve(org, rule, now, key=key)
         total = getattr(chunks, "total", None)
         if total is None:  # the service gives no total up front: gather the ids first
             chunks = list(chunks)
@@ -140,10 +158,10 @@ class BitsegServicer(SegmentRpcs, ChangeRpcs, NlRpcs, pb_grpc.BitsegServicer):
     async def ListMembers(
         self, request: pb.ListMembersRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListMembersResponse:
-        org, rule, now = self._query(request)
+        org, rule, now, key = self._query(request)
         page_size = _bounded(request.page_size, DEFAULT_PAGE, MAX_PAGE, "page_size")
         ids, next_cursor, seconds = self.service.list_members(
-            org, rule, now, request.cursor, page_size
+            org, rule, now, request.cursor, page_size, key
         )
         return pb.ListMembersResponse(
             ids=ids, next_cursor=next_cursor, eval_micros=micros(seconds)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 
 from bitseg.errors import InvalidArgument
@@ -29,6 +30,11 @@ def parse_now(now: str) -> int:
     """Epoch seconds of a request's `now`; empty means the server clock."""
     if not now:
         return int(time.time())
+    return _instant(now)
+
+
+@functools.lru_cache(maxsize=256)  # clients repeat their `now`; errors are not cached
+def _instant(now: str) -> int:
     try:
         return parse_instant(now)
     except InvalidArgument as e:
