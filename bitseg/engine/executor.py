@@ -17,7 +17,7 @@ from bitseg.engine.bsi import AnyBitMap, bsi_range
 from bitseg.engine.leaves import (
     EMPTY,
     RESTRICTED_BSI_BELOW,
-    count_range,
+    count_leaf,
     evaluate_leaf,
     indexed_range,
 )
@@ -147,9 +147,7 @@ class Executor:
 
     def _count_shard(self, plan: Plan, shard: int) -> int:
         if isinstance(plan, Leaf):
-            kind = indexed_range(self.src, self.entity, plan.cond, self.field_type)
-            if kind is not None:
-                return count_range(self.src, self.entity, plan.cond, kind, shard)
+            return count_leaf(self.src, self.entity, plan.cond, shard, self.field_type)
         if isinstance(plan, And):
             return self._and(plan, shard, count_only=True)  # type: ignore[return-value]
         if isinstance(plan, Complement):

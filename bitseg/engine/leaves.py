@@ -49,7 +49,36 @@ def evaluate_leaf(
             found = index_range(src, entity, field, kind, int(lo), int(hi), shard)
             return found if within is None else found & within
         return _range(src, entity, field, int(lo), int(hi), shard, within)
-    return _other(src, entity, cond, kind, shard)
+    return _materialise(_other(src, entity, cond, kind, shard))
+
+
+class Disjoint(list):  # type: ignore[type-arg]
+    """Bitmaps no two of which share a column (values of a single-valued field): the
+    answer is their union, and its size the sum of theirs."""
+
+
+def count_leaf(
+    src: BitmapSource,
+    entity: str,
+    cond: Condition,
+    shard: int,
+    field_type: Callable[[str], FieldType | None] | None = None,
+) -> int:
+    """`len(evaluate_leaf(...))`, without building the set where its parts are disjoint
+    (indexed ranges, `in` over keywords, text matched value by value)."""
+    kind = (field_type or src.schema.field_type)(cond.field)
+    if kind is None or cond.op == "exists":
+        return len(evaluate_leaf(src, entity, cond, shard, field_type))
+    if kind in (FieldType.INT, FieldType.TIME) and cond.op == "range":
+        if src.range_index and rangekeys.indexed(kind, cond.field):
+            return count_range(src, entity, cond, kind, shard)
+        return len(evaluate_leaf(src, entity, cond, shard, field_type))
+    answer = _other(src, entity, cond, kind, shard)
+    return sum(map(len, answer)) if isinstance(answer, Disjoint) else len(answer)
+
+
+def _materialise(answer: AnyBitMap | Disjoint) -> AnyBitMap:
+    return _union(answer) if isinstance(answer, Disjoint) else answer
 
 
 def indexed_range(
@@ -75,7 +104,7 @@ def count_range(
 
 def _other(
     src: BitmapSource, entity: str, cond: Condition, kind: FieldType, shard: int
-) -> AnyBitMap:
+) -> AnyBitMap | Disjoint:
     field, op, value = cond.field, cond.op, cond.value
     if kind == FieldType.TEXT:
         return _text(src, entity, field, op, str(value), shard)
@@ -83,7 +112,10 @@ def _other(
         slot_value = "true" if kind == FieldType.BOOL else str(value)
         return src.bitmap(entity, field, keys.value_slot(slot_value), shard)
     if op in ("in", "has_any"):
-        return _union([src.bitmap(entity, field, keys.value_slot(str(v)), shard) for v in value])  # type: ignore[union-attr]
+        found = [src.bitmap(entity, field, keys.value_slot(str(v)), shard) for v in value]  # type: ignore[union-attr]
+        if kind in (FieldType.KEYWORD, FieldType.REF) and len(set(value)) == len(found):  # type: ignore[arg-type]
+            return Disjoint(found)
+        return _union(found)
     if op == "has_all":
         parts = sorted(
             (src.bitmap(entity, field, keys.value_slot(str(v)), shard) for v in value),  # type: ignore[union-attr]
@@ -119,7 +151,9 @@ def _range(
 VALUE_LEVEL_AFTER = 2_000  # candidates beyond which checking distinct values is cheaper
 
 
-def _text(src: BitmapSource, entity: str, field: str, op: str, q: str, shard: int) -> AnyBitMap:
+def _text(
+    src: BitmapSource, entity: str, field: str, op: str, q: str, shard: int
+) -> AnyBitMap | Disjoint:
     if op == "eq":
         if q == "":
             return EMPTY  # an empty text is no value
@@ -151,10 +185,11 @@ def _text(src: BitmapSource, entity: str, field: str, op: str, q: str, shard: in
         # Many candidates usually means few distinct values (titles, cities, company
         # names): test each distinct value once and union the bitmaps of those that match.
         hits = [v for v in src.vocabulary(entity, field, keys.VALUE) if match(v, q)]
-        found = _union([src.bitmap(entity, field, keys.value_slot(v), shard) for v in hits])
+        values = [src.bitmap(entity, field, keys.value_slot(v), shard) for v in hits]
         long_ones = src.bitmap(entity, field, keys.LONG_TEXT, shard) & candidates
         if not long_ones:
-            return found & candidates
+            return Disjoint(values)  # every value is one bitmap, stored lower-cased: exact
+        found = _union(values)
         candidates = long_ones
         extra = _check(src, entity, field, candidates, match, q)
         return (found & parts[0]) | extra
