@@ -8,6 +8,7 @@ Text is indexed as the set of trigrams of "\\x02" + lower(value) + "\\x03".
 
 from __future__ import annotations
 
+import itertools
 from array import array
 from collections import defaultdict
 from collections.abc import Sequence
@@ -143,13 +144,28 @@ def _numpy_grams(cols: np.ndarray, texts: list[str]) -> Postings:
 
 
 def _group(cols: np.ndarray, slots: list[bytes]) -> Postings:
-    """Columns grouped by their slot."""
-    if not slots:
+    """Columns grouped by their slot, slots in order of first appearance.
+
+    Each slot is numbered by the position of its first occurrence (one C-level pass of
+    `dict.setdefault`), then the columns are ordered by that number with a stable sort.
+    """
+    n = len(slots)
+    if not n:
         return {}
-    groups: dict[bytes, list[int]] = defaultdict(list)
-    for col, slot in zip(cols.tolist(), slots, strict=True):
-        groups[slot].append(col)
-    return {slot: np.asarray(members, dtype=np.uint32) for slot, members in groups.items()}
+    first: dict[bytes, int] = {}
+    codes = np.fromiter(map(first.setdefault, slots, itertools.count()), np.int64, n)
+    cols = np.asarray(cols, dtype=np.uint32)
+    if len(first) == n:  # every slot once (e.g. the values of a unique text field)
+        return {slot: cols[i : i + 1] for i, slot in enumerate(slots)}
+    order = np.argsort(codes, kind="stable")
+    ordered_codes = codes[order]
+    starts = np.flatnonzero(np.r_[True, ordered_codes[1:] != ordered_codes[:-1]])
+    ordered = cols[order]
+    bounds = [*starts.tolist(), n]
+    return {
+        slots[at]: ordered[bounds[i] : bounds[i + 1]]
+        for i, at in enumerate(ordered_codes[starts].tolist())
+    }
 
 
 __all__ = ["Postings", "bsi_depth", "encode", "encode_bsi", "encode_grams", "text_grams", "_EMPTY"]
