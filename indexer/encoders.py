@@ -25,7 +25,10 @@ _GRAM_WIDTH = 48  # longer strings are gram-split in Python; numpy handles the b
 
 
 def bitmap_of(cols: np.ndarray) -> BitMap:
-    """A BitMap of a numpy column array (through array.array: the fast constructor path)."""
+    """A BitMap of a numpy column array (through array.array: the fast constructor path;
+    a list for a few columns, where the conversions would cost more than the columns)."""
+    if len(cols) <= 8:
+        return BitMap(cols.tolist())
     return BitMap(array("I", cols.astype(np.uint32, copy=False).tobytes()))
 
 

@@ -46,16 +46,43 @@ class SlotChanges:
     """
 
     def __init__(self) -> None:
-        self.steps: dict[tuple[str, str, bytes], list[tuple[bool, np.ndarray]]] = defaultdict(list)
+        self._steps: dict[tuple[str, str, bytes], list[tuple[bool, np.ndarray]]] = defaultdict(
+            list
+        )
         self.pending = 0
 
     def add(
         self, entity: str, field: str, postings: Mapping[bytes, np.ndarray], remove: bool
     ) -> None:
-        steps = self.steps
+        steps = self._steps
+        pending = 0
         for slot, cols in postings.items():
             steps[(entity, field, slot)].append((remove, cols))
-            self.pending += len(cols)
+            pending += len(cols)
+        self.pending += pending
+
+    @property
+    def steps(self) -> dict[tuple[str, str, bytes], list[tuple[bool, np.ndarray]]]:
+        """The steps per slot, runs of additions (or removals) joined into one array each:
+        a slot touched by every chunk is then rewritten with one update, not one per chunk."""
+        steps = self._steps
+        for key, slot_steps in steps.items():
+            if len(slot_steps) > 1:
+                steps[key] = _joined(slot_steps)
+        return steps
+
+
+def _joined(steps: list[tuple[bool, np.ndarray]]) -> list[tuple[bool, np.ndarray]]:
+    """Consecutive steps in the same direction as one (their union is applied at once)."""
+    runs: list[tuple[bool, list[np.ndarray]]] = []
+    for remove, cols in steps:
+        if runs and runs[-1][0] == remove:
+            runs[-1][1].append(cols)
+        else:
+            runs.append((remove, [cols]))
+    return [
+        (remove, parts[0] if len(parts) == 1 else np.concatenate(parts)) for remove, parts in runs
+    ]
 
 
 class Writer:
@@ -363,7 +390,7 @@ def _by_shard(
     steps: list[tuple[bool, np.ndarray]],
 ) -> Iterator[tuple[int, list[tuple[bool, np.ndarray]]]]:
     """The steps split per shard (most batches touch one shard: no split at all)."""
-    top = max((int(cols.max()) for _, cols in steps if len(cols)), default=0)
+    top = max((_top(cols) for _, cols in steps if len(cols)), default=0)
     if top < keys.SHARD_WIDTH:
         yield 0, steps
         return
@@ -371,3 +398,8 @@ def _by_shard(
     for shard in shards.tolist():
         lo, hi = shard << keys.SHARD_BITS, (shard + 1) << keys.SHARD_BITS
         yield shard, [(remove, cols[(cols >= lo) & (cols < hi)]) for remove, cols in steps]
+
+
+def _top(cols: np.ndarray) -> int:
+    """The largest column (small arrays, most of them, without numpy's call overhead)."""
+    return max(cols.tolist()) if len(cols) <= 16 else int(cols.max())
