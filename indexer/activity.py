@@ -21,9 +21,10 @@ from bitseg.schema import FieldType
 from bitseg.store import keys
 from bitseg.store.orgstore import OrgStore
 from bitseg.timeutil import DAY
-from indexer.batch import EventChunk, Operation
+from indexer.batch import Operation
 from indexer.counts import CountIncrements, apply_increments
 from indexer.diffs import FieldDiffs
+from indexer.eventscan import EventColumns
 
 if TYPE_CHECKING:
     from indexer.writer import SlotChanges
@@ -126,17 +127,20 @@ class ActivityWriter:
         self.owners = {}
 
     # -- events ----------------------------------------------------------------------------
-    def events(self, chunk: EventChunk) -> None:
+    def events(self, chunk: EventColumns) -> None:
         n = len(chunk)
         col_of = self.ids.col  # type: ignore[attr-defined]
-        cols = np.fromiter(
-            (col_of(keys.CONTACT, cid, True) for cid in chunk.contact_ids), dtype=np.uint32, count=n
-        )
+        contact_cols = np.fromiter(
+            (col_of(keys.CONTACT, cid, True) for cid in chunk.contact_ids),
+            dtype=np.uint32,
+            count=len(chunk.contact_ids),
+        )  # contacts are numbered in order of first appearance, as the lines come
+        cols = contact_cols[chunk.contacts]
         types = chunk.type_names
         campaigns = chunk.campaign_names
-        type_idx = np.asarray(chunk.types, dtype=np.int64)
-        campaign_idx = np.asarray(chunk.campaigns, dtype=np.int64)
-        days = np.asarray(chunk.times, dtype=np.int64) // DAY
+        type_idx = chunk.types
+        campaign_idx = chunk.campaigns
+        days = chunk.times // DAY
         day0 = int(days.min())
         day_off = days - day0
         span = int(day_off.max()) + 1

@@ -11,12 +11,13 @@ and nothing of it is applied, while memory stays bounded by the chunk size.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import BinaryIO
 
 from bitseg.errors import InvalidArgument, RecordError
 from bitseg.schema import CAMPAIGN_FIELDS, CUSTOM_TYPES, DEAL_FIELDS, FieldType, OrgSchema
 from indexer import records as rec
+from indexer.eventscan import EventColumns, columns_of, scan_events
 from indexer.sources import RawRecord, read_csv, read_jsonl
 
 KINDS = ("contacts", "companies", "deals", "campaigns", "events")
@@ -29,22 +30,6 @@ class Operation:
     op: rec.Op
     id: str
     fields: rec.Fields  # typed; in a patch, None means "remove this field"
-
-
-@dataclass
-class EventChunk:
-    """Events, column-wise: append-only, no ids. Types and campaigns are codes into
-    tables shared by every chunk of one batch (`type_names`, `campaign_names`)."""
-
-    type_names: list[str]
-    campaign_names: list[str]
-    contact_ids: list[str] = field(default_factory=list)
-    types: list[int] = field(default_factory=list)
-    times: list[int] = field(default_factory=list)
-    campaigns: list[int] = field(default_factory=list)  # -1: no campaign
-
-    def __len__(self) -> int:
-        return len(self.types)
 
 
 @dataclass(frozen=True)
@@ -96,7 +81,7 @@ def iter_chunks(
     files: list[FileInput],
     records: list[tuple[str, str, Mapping[str, object]]],
     chunk: int = CHUNK,
-) -> Iterator[tuple[str, list[Operation] | EventChunk]]:
+) -> Iterator[tuple[str, list[Operation] | EventColumns]]:
     """(kind, operations) chunks in apply order; raises RecordError at the first bad record."""
     for kind in APPLY_ORDER:
         if kind == "events":
@@ -147,44 +132,26 @@ def _type_of(kind: str, schema: OrgSchema) -> Callable[[str], FieldType | None]:
 
 def _event_chunks(
     files: list[FileInput], records: list[tuple[str, str, Mapping[str, object]]], chunk: int
-) -> Iterator[tuple[str, EventChunk]]:
-    type_names: list[str] = []
-    campaign_names: list[str] = []
-    type_codes: dict[str, int] = {}
-    campaign_codes: dict[str | None, int] = {None: -1}
-    sources: list[tuple[str, Iterator[tuple[int, Mapping[str, object]]]]] = [
-        (f.name, read_jsonl(f.data, f.name)) for f in files if f.kind == "events"
-    ]
-    sources.append(
-        ("records", ((i, raw) for i, (kind, _, raw) in enumerate(records, 1) if kind == "events"))
-    )
-    out = EventChunk(type_names, campaign_names)
-    size = 0
-    for name, rows in sources:
-        for line, raw in rows:
-            try:
-                contact_id, event_type, at, campaign = rec.event_fields(raw)
-            except ValueError as exc:
-                raise RecordError(name, line, str(exc)) from None
-            code = type_codes.get(event_type)
-            if code is None:
-                code = type_codes[event_type] = len(type_names)
-                type_names.append(event_type)
-            campaign_code = campaign_codes.get(campaign)
-            if campaign_code is None:
-                campaign_code = campaign_codes[campaign] = len(campaign_names)
-                campaign_names.append(campaign)  # type: ignore[arg-type]
-            out.contact_ids.append(contact_id)
-            out.types.append(code)
-            out.times.append(at)
-            out.campaigns.append(campaign_code)
-            size += 1
-            if size >= chunk:
-                yield "events", out
-                out = EventChunk(type_names, campaign_names)
-                size = 0
-    if size:
-        yield "events", out
+) -> Iterator[tuple[str, EventColumns]]:
+    """Events column-wise: files a block of lines at a time (`eventscan`), loose records
+    `chunk` at a time."""
+    for f in files:
+        if f.kind == "events":
+            for block in scan_events(f.data, f.name):
+                yield "events", block
+    rows: list[tuple[str, str, int, str | None]] = []
+    for index, (kind, _, raw) in enumerate(records, start=1):
+        if kind != "events":
+            continue
+        try:
+            rows.append(rec.event_fields(raw))
+        except ValueError as exc:
+            raise RecordError("records", index, str(exc)) from None
+        if len(rows) >= chunk:
+            yield "events", columns_of(rows)
+            rows = []
+    if rows:
+        yield "events", columns_of(rows)
 
 
 def _operation(
