@@ -59,6 +59,12 @@ class Unavailable(BitsegError):
     status = "UNAVAILABLE"
 
 
+class ResourceExhausted(BitsegError):
+    """A per-server limit is reached (e.g. concurrent Watch streams): retry later or elsewhere."""
+
+    status = "RESOURCE_EXHAUSTED"
+
+
 class RecordError(InvalidArgument):
     """A bad ingest record, located by source (file name) and 1-based line number."""
 

@@ -11,20 +11,36 @@ process has a hub: each serves its own Watch streams (waking them on its own com
 and, through the log-end probe, on the others'), and the registry RPCs work in any of
 them, but only the primary's hub (`deliver=True`) runs delivery workers; it picks up
 endpoints registered or deleted through the others from the registry in LMDB.
+
+The hub lives on the server's event loop; the RPC handlers run on the gRPC server's
+threads and reach it through `call` (run a coroutine there and wait for its result)
+and `iterate` (follow an async iterator there, item by item, from a thread).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import concurrent.futures
+import contextlib
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bitseg.changes.watch import DEFAULT_POLL, Entry, OrgSignals, follow_log, log_end
 from bitseg.changes.webhooks import WebhookInfo, Webhooks
+from bitseg.errors import Unavailable
 
 if TYPE_CHECKING:
     from bitseg.service import Service
+
+T = TypeVar("T")
+
+
+async def _next(iterator: AsyncIterator[T]) -> tuple[bool, T | None]:
+    try:
+        return True, await iterator.__anext__()
+    except StopAsyncIteration:
+        return False, None
 
 
 class ChangeHub:
@@ -41,14 +57,69 @@ class ChangeHub:
         self.signals = OrgSignals(poll_interval, probe=self._log_end)
         self.webhooks = Webhooks(service, writer, self.signals, deliver=deliver)
         self._started = False
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     async def start(self) -> None:
         if self._started:
             return
         self._started = True
-        self.signals.attach(asyncio.get_running_loop())
+        self._loop = asyncio.get_running_loop()
+        self.signals.attach(self._loop)
         self.service.add_commit_listener(self.signals.committed)
         await self.webhooks.start()
+
+    def _running_loop(self) -> asyncio.AbstractEventLoop:
+        if self._loop is None or self.signals.closed:
+            raise Unavailable("the server is shutting down; reconnect with since=<last seq>")
+        return self._loop
+
+    def call(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        """Run `coroutine` on the hub's loop and wait for it (from another thread)."""
+        try:
+            loop = self._running_loop()
+        except Unavailable:
+            coroutine.close()
+            raise
+        return asyncio.run_coroutine_threadsafe(coroutine, loop).result()
+
+    def iterate(
+        self,
+        iterator: AsyncIterator[T],
+        on_done: Callable[[Callable[[], None]], object] | None = None,
+    ) -> Iterator[T]:
+        """The items of an async iterator that runs on the hub's loop, for a thread.
+        `on_done(cancel)` registers `cancel` to run when the caller goes away (gRPC's
+        `context.add_callback`): a wait for the next item then ends at once."""
+        loop = self._running_loop()
+        pending: list[concurrent.futures.Future[tuple[bool, T | None]]] = []
+        gone = False
+
+        def cancel() -> None:
+            nonlocal gone
+            gone = True
+            for future in list(pending):
+                future.cancel()
+
+        if on_done is not None:
+            on_done(cancel)
+        try:
+            while not gone:
+                future = asyncio.run_coroutine_threadsafe(_next(iterator), loop)
+                pending[:] = [future]
+                if gone:
+                    future.cancel()
+                try:
+                    more, item = future.result()
+                except concurrent.futures.CancelledError:
+                    return
+                if not more:
+                    return
+                yield item  # type: ignore[misc]
+        finally:
+            aclose = getattr(iterator, "aclose", None)
+            if aclose is not None:
+                with contextlib.suppress(RuntimeError):  # the loop is already closed
+                    asyncio.run_coroutine_threadsafe(aclose(), loop)
 
     def _log_end(self, org: str) -> int:
         return log_end(self.service.org_store(org))

@@ -1,4 +1,4 @@
-"""The gRPC server: grpc.aio on uvloop, health, reflection, error mapping, limits.
+"""The gRPC server: threaded gRPC, uvloop for the change log, health, reflection, errors.
 
 - `app`: `serve()` / `BitsegServer` / `ServerThread` — build, run and stop the server;
 - `servicer`: the thin `bitseg.v1.Bitseg` servicer (decode, call `Service`, encode);

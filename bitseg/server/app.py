@@ -1,11 +1,20 @@
-"""Build, run and stop the gRPC server (grpc.aio on uvloop).
+"""Build, run and stop the gRPC server: gRPC on a thread pool, the change log on uvloop.
+
+RPCs are served by grpcio's threaded server (`grpc.server` over a pool of
+BITSEG_RPC_THREADS threads, default 64): under load it costs far less CPU per call
+than `grpc.aio`, whose every completion crosses from gRPC's poller thread to the event
+loop through a socket. The event loop (uvloop, the calling thread) runs what is
+asynchronous by nature: live Watch followers and webhook deliveries (bitseg.changes),
+the time-based re-evaluation, signals and the worker processes. Handlers reach it
+through the change hub (`ChangeHub.call` / `iterate`).
 
 `serve()` runs a server until SIGINT/SIGTERM: once bound it prints exactly one line,
 `bitseg listening on HOST:PORT` (the real port when asked for port 0), and on a signal
 it shuts down gracefully: health NOT_SERVING, the change hub stopped (live Watch
 streams end with UNAVAILABLE, webhook workers are cancelled), `server.stop(grace)`,
-then `Service.close()` on the writer thread. `ServerThread` runs the same server on a
-background thread of the calling process (the CLI's demo uses it).
+a wait for the handler threads, then `Service.close()` on the writer thread.
+`ServerThread` runs the same server on a background thread of the calling process
+(the CLI's demo uses it).
 
 With `workers` > 1 (`bitseg serve --workers N`) this process is the primary of N
 processes sharing host:port through SO_REUSEPORT (bitseg.server.role, .workers): it
@@ -28,8 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
-from grpc_health.v1.health import aio as health_aio
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from bitseg.changes import ChangeHub
@@ -51,6 +59,19 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 50051
 DEFAULT_GRACE = 5.0
 PARENT_CHECK_INTERVAL = 0.5
+DEFAULT_THREADS = 64
+RESERVED_THREADS = 16  # never taken by live Watch streams (each holds a thread)
+DRAIN_TIMEOUT = 30.0  # after stop: wait this long for handler threads before closing
+
+
+def threads_from_env() -> int:
+    """$BITSEG_RPC_THREADS: the gRPC server's threads (at least RESERVED_THREADS + 1)."""
+    raw = os.environ.get("BITSEG_RPC_THREADS", "").strip()
+    try:
+        threads = int(raw) if raw else DEFAULT_THREADS
+    except ValueError:
+        threads = DEFAULT_THREADS
+    return max(RESERVED_THREADS + 1, threads)
 
 ReadyCallback = Callable[[str, int], None]
 
@@ -74,8 +95,10 @@ class BitsegServer:
         self.bound_port = 0
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bitseg-writer")
         self._service: Service | None = None
-        self._server: grpc.aio.Server | None = None
-        self._health = health_aio.HealthServicer()
+        self._server: grpc.Server | None = None
+        self._threads = threads_from_env()
+        self._pool = ThreadPoolExecutor(self._threads, thread_name_prefix="bitseg-rpc")
+        self._health = health.HealthServicer()
         self._stopped = False
         self._changes: ChangeHub | None = None  # watchers and webhook workers
         self._clock: asyncio.Task[None] | None = None
@@ -93,7 +116,8 @@ class BitsegServer:
             self._writer, Service, self.data_dir, self.limits
         )
         max_bytes = self.limits.max_message_bytes
-        server = grpc.aio.server(
+        server = grpc.server(
+            self._pool,
             options=[
                 ("grpc.max_receive_message_length", max_bytes),
                 ("grpc.max_send_message_length", max(max_bytes, 64 << 20)),
@@ -105,9 +129,10 @@ class BitsegServer:
         servicer.changes = self._changes = ChangeHub(
             self._service, self._writer, deliver=self.role.primary  # webhooks: the primary
         )
-        mapped = MappedServer(server)  # errors -> statuses (bitseg.server.errors)
-        pb_grpc.add_BitsegServicer_to_server(servicer, mapped)
-        health_pb2_grpc.add_HealthServicer_to_server(self._health, mapped)
+        servicer.watch_slots = threading.BoundedSemaphore(self._threads - RESERVED_THREADS)
+        # errors -> statuses (bitseg.server.errors); health and reflection map their own
+        pb_grpc.add_BitsegServicer_to_server(servicer, MappedServer(server))
+        health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
         reflection.enable_server_reflection(
             (SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
              reflection.SERVICE_NAME),
@@ -120,10 +145,10 @@ class BitsegServer:
         if not self.bound_port:
             raise OSError(f"cannot listen on {self.host}:{self.port}")
         await self._changes.start()  # commit wake-ups, then a worker per webhook endpoint
-        await server.start()
+        server.start()
         self._server = server
         for name in ("", SERVICE_NAME):
-            await self._health.set(name, health_pb2.HealthCheckResponse.SERVING)
+            self._health.set(name, health_pb2.HealthCheckResponse.SERVING)
         if self.role.primary:  # time passing is logged once, by the primary
             self._clock = asyncio.create_task(
                 reevaluate_forever(self._service, self._writer, interval_from_env())
@@ -140,19 +165,32 @@ class BitsegServer:
         self._stopped = True
         if self._clock is not None:
             self._clock.cancel()
-        await self._health.enter_graceful_shutdown()
+        self._health.enter_graceful_shutdown()
         if self._changes is not None:  # end live Watch streams, stop webhook deliveries
             await self._changes.stop()
-        if self._server is not None:
-            await self._server.stop(grace)
         loop = asyncio.get_running_loop()
+        if self._server is not None:
+            stopped = self._server.stop(grace)
+            await loop.run_in_executor(None, stopped.wait)
+        # handler threads may still be finishing (a cancelled call's thread runs on):
+        # the store is closed only once none can touch it any more
+        drained = loop.run_in_executor(None, self._pool.shutdown, True)
+        try:
+            await asyncio.wait_for(asyncio.shield(drained), DRAIN_TIMEOUT)
+        except TimeoutError:
+            log.error("server threads still busy %g s after stop: the store stays open",
+                      DRAIN_TIMEOUT)
+            self._writer.shutdown(wait=False)
+            return
         if self._service is not None:
             await loop.run_in_executor(self._writer, self._service.close)
         self._writer.shutdown(wait=True)
 
     async def wait(self) -> None:
         if self._server is not None:
-            await self._server.wait_for_termination()
+            await asyncio.get_running_loop().run_in_executor(
+                None, self._server.wait_for_termination
+            )
 
 
 def announce(host: str, port: int) -> None:

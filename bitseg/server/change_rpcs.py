@@ -1,21 +1,24 @@
 """The change-log RPCs of `bitseg.v1.Bitseg`: Watch and the webhook registry.
 
-Mixed into `BitsegServicer`; the server sets `changes` (its `ChangeHub`) before
-serving. Watch is an async generator: errors raised before or between its messages
-(NOT_FOUND, INVALID_ARGUMENT, UNAVAILABLE on shutdown) reach the error mapping in
-bitseg.server.errors like every other error.
+Mixed into `BitsegServicer`; the server sets `changes` (its `ChangeHub`, on the
+server's event loop) and `watch_slots` before serving. Watch is a generator on a gRPC
+server thread following the hub's async reader (`ChangeHub.iterate`); each live stream
+holds one server thread, so at most `watch_slots` run at once (then RESOURCE_EXHAUSTED).
+Errors raised before or between its messages (NOT_FOUND, INVALID_ARGUMENT, UNAVAILABLE
+on shutdown) reach the error mapping in bitseg.server.errors like every other error.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import Iterator
 
 import grpc
 
 from bitseg.changes.hub import ChangeHub
 from bitseg.changes.watch import Entry
 from bitseg.changes.webhooks import WebhookInfo
-from bitseg.errors import Unavailable
+from bitseg.errors import ResourceExhausted, Unavailable
 from bitseg.server.segment_rpcs import required
 from bitseg.v1 import bitseg_pb2 as pb
 
@@ -55,39 +58,55 @@ class ChangeRpcs:
     """Watch, AddWebhook, ListWebhooks, DeleteWebhook (a mixin: needs `changes`)."""
 
     changes: ChangeHub | None = None
+    watch_slots: threading.BoundedSemaphore | None = None
 
     def _changes(self) -> ChangeHub:
         if self.changes is None:
             raise Unavailable("the change log is not served by this server")
         return self.changes
 
-    async def Watch(
-        self, request: pb.WatchRequest, context: grpc.aio.ServicerContext
-    ) -> AsyncIterator[pb.WatchResponse]:
+    def Watch(
+        self, request: pb.WatchRequest, context: grpc.ServicerContext
+    ) -> Iterator[pb.WatchResponse]:
         org = required(request.org, "org")
         follow = request.follow if request.HasField("follow") else True
-        async for entries in self._changes().watch(org, request.since, follow):
-            yield pb.WatchResponse(events=[change_event(entry) for entry in entries])
+        hub = self._changes()
+        slots = self.watch_slots
+        if slots is not None and not slots.acquire(blocking=False):
+            raise ResourceExhausted(
+                "too many Watch streams on this server process; retry later "
+                "(BITSEG_RPC_THREADS sets the server's threads)"
+            )
+        try:
+            stream = hub.iterate(hub.watch(org, request.since, follow), context.add_callback)
+            for entries in stream:
+                yield pb.WatchResponse(events=[change_event(entry) for entry in entries])
+        finally:
+            if slots is not None:
+                slots.release()
 
-    async def AddWebhook(
-        self, request: pb.AddWebhookRequest, context: grpc.aio.ServicerContext
+    def AddWebhook(
+        self, request: pb.AddWebhookRequest, context: grpc.ServicerContext
     ) -> pb.Webhook:
         org = required(request.org, "org")
         since = request.since if request.HasField("since") else None
-        info = await self._changes().add_webhook(
-            org, request.url, request.secret, list(request.segments) or None, since
+        hub = self._changes()
+        info = hub.call(
+            hub.add_webhook(org, request.url, request.secret, list(request.segments) or None,
+                            since)
         )
         return webhook_message(info)
 
-    async def ListWebhooks(
-        self, request: pb.ListWebhooksRequest, context: grpc.aio.ServicerContext
+    def ListWebhooks(
+        self, request: pb.ListWebhooksRequest, context: grpc.ServicerContext
     ) -> pb.ListWebhooksResponse:
         infos = self._changes().list_webhooks(required(request.org, "org"))
         return pb.ListWebhooksResponse(webhooks=[webhook_message(i) for i in infos])
 
-    async def DeleteWebhook(
-        self, request: pb.DeleteWebhookRequest, context: grpc.aio.ServicerContext
+    def DeleteWebhook(
+        self, request: pb.DeleteWebhookRequest, context: grpc.ServicerContext
     ) -> pb.DeleteWebhookResponse:
         org, webhook_id = required(request.org, "org"), required(request.id, "id")
-        await self._changes().delete_webhook(org, webhook_id)
+        hub = self._changes()
+        hub.call(hub.delete_webhook(org, webhook_id))
         return pb.DeleteWebhookResponse()

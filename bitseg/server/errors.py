@@ -1,9 +1,11 @@
 """The one place where errors become gRPC statuses: every method handler, wrapped once.
 
-Services are registered through `MappedServer(server)` (ours and health; reflection
-maps its own errors), which wraps each method handler when it is registered, not on
-every call as a `grpc.aio.ServerInterceptor` would (an interceptor costs a coroutine,
-a handler lookup and new handler objects per call). A wrapped handler maps:
+Services are registered through `MappedServer(server)` (ours; health and reflection
+map their own errors), which wraps each method handler when it is registered, not on
+every call as a `grpc.ServerInterceptor` would (an interceptor costs a handler lookup
+and new handler objects per call). Handlers are plain functions (unary responses) and
+generators (streamed responses) run on the server's thread pool; they raise errors,
+never call `context.abort` themselves. A wrapped handler maps:
 - `BitsegError` -> its `.status` (a `grpc.StatusCode` member name) with its message;
 - a request message that cannot be decoded (for example nested deeper than protobuf's
   parser allows) -> INVALID_ARGUMENT, instead of grpc's generic failure;
@@ -13,10 +15,9 @@ a handler lookup and new handler objects per call). A wrapped handler maps:
 from __future__ import annotations
 
 import functools
-import inspect
 import logging
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, NoReturn
 
 import grpc
 from google.protobuf.message import DecodeError
@@ -61,54 +62,39 @@ def _check(request: Any) -> Any:
     return request
 
 
-async def _checked_stream(requests: AsyncIterator[Any]) -> AsyncIterator[Any]:
-    async for request in requests:
+def _checked_stream(requests: Iterator[Any]) -> Iterator[Any]:
+    for request in requests:
         yield _check(request)
 
 
-async def _abort(context: grpc.aio.ServicerContext, error: Exception, method: str) -> None:
-    """Abort the call with the status `error` maps to (raises AbortError)."""
+def _abort(context: grpc.ServicerContext, error: Exception, method: str) -> NoReturn:
+    """Abort the call with the status `error` maps to (`context.abort` raises)."""
     if isinstance(error, BitsegError):
         code = getattr(grpc.StatusCode, error.status, grpc.StatusCode.INTERNAL)
-        await context.abort(code, error.message)
+        context.abort(code, error.message)
     log.error("unexpected error in %s", method, exc_info=error)
-    await context.abort(grpc.StatusCode.INTERNAL, f"internal error ({type(error).__name__})")
+    context.abort(grpc.StatusCode.INTERNAL, f"internal error ({type(error).__name__})")
+    raise AssertionError("unreachable: context.abort raises")
 
 
 def _wrap_unary_response(behavior: Handler, method: str, stream_in: bool) -> Handler:
-    is_coroutine = inspect.iscoroutinefunction(behavior)
-
     @functools.wraps(behavior)
-    async def handler(request: Any, context: grpc.aio.ServicerContext) -> Any:
+    def handler(request: Any, context: grpc.ServicerContext) -> Any:
         try:
-            request = _checked_stream(request) if stream_in else _check(request)
-            if is_coroutine:
-                return await behavior(request, context)
-            result = behavior(request, context)
-            return await result if inspect.isawaitable(result) else result
-        except grpc.aio.AbortError:
-            raise
+            return behavior(_checked_stream(request) if stream_in else _check(request), context)
         except Exception as e:  # the one place unexpected errors are caught
-            await _abort(context, e, method)
+            _abort(context, e, method)
 
     return handler
 
 
 def _wrap_stream_response(behavior: Handler, method: str, stream_in: bool) -> Handler:
-    if not inspect.isasyncgenfunction(behavior):
-        # a coroutine writing with context.write(): same shape as a unary response
-        return _wrap_unary_response(behavior, method, stream_in)
-
     @functools.wraps(behavior)
-    async def handler(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+    def handler(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
         try:
-            request = _checked_stream(request) if stream_in else _check(request)
-            async for response in behavior(request, context):
-                yield response
-        except grpc.aio.AbortError:
-            raise
+            yield from behavior(_checked_stream(request) if stream_in else _check(request), context)
         except Exception as e:
-            await _abort(context, e, method)
+            _abort(context, e, method)
 
     return handler
 
@@ -152,10 +138,10 @@ class _MappedGeneric(grpc.GenericRpcHandler):
 
 
 class MappedServer:
-    """Stands in for a `grpc.aio.Server` in generated `add_*Servicer_to_server` functions:
+    """Stands in for a `grpc.Server` in generated `add_*Servicer_to_server` functions:
     registers the service on the real server with every handler wrapped."""
 
-    def __init__(self, server: grpc.aio.Server) -> None:
+    def __init__(self, server: grpc.Server) -> None:
         self.server = server
 
     def add_generic_rpc_handlers(self, handlers: Iterable[grpc.GenericRpcHandler]) -> None:

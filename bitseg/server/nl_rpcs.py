@@ -1,17 +1,15 @@
 """The natural-language RPC of `bitseg.v1.Bitseg`: Translate (decode, translate, encode).
 
-Mixed into `BitsegServicer`. The translation runs on the default thread pool, not the
-event loop: building an org's grammar the first time takes a moment, and an external
-language model (set with $BITSEG_NL_MODEL, see `bitseg.nl.model`) may take up to its
-timeout. The model is loaded once, on the first call.
+Mixed into `BitsegServicer`; runs on the calling server thread (building an org's
+grammar the first time takes a moment, and an external language model, set with
+$BITSEG_NL_MODEL, see `bitseg.nl.model`, may take up to its timeout, without holding
+up other calls). The model is loaded once, on the first call.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import threading
-from functools import partial
 
 import grpc
 
@@ -46,14 +44,13 @@ class NlRpcs:
                 self._translator = Translator(self.service, model=model, timeout=timeout)
             return self._translator
 
-    async def Translate(
-        self, request: pb.TranslateRequest, context: grpc.aio.ServicerContext
+    def Translate(
+        self, request: pb.TranslateRequest, context: grpc.ServicerContext
     ) -> pb.TranslateResponse:
         org = required(request.org, "org")
         sentence = required(request.sentence, "sentence")
         now = parse_now(request.now)
-        translate = partial(self.translator().translate, org, sentence, now, request.offline)
-        result = await asyncio.get_running_loop().run_in_executor(None, translate)
+        result = self.translator().translate(org, sentence, now, request.offline)
         return translation_message(result)
 
 

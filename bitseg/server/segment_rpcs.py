@@ -1,14 +1,14 @@
 """The segment RPCs of `bitseg.v1.Bitseg`: decode, call `Service`, encode.
 
-Mixed into `BitsegServicer`. Reads (get, list, CSV export) run inline on the event
-loop; every write runs on the one writer thread, like ingest, because an LMDB write
-transaction is bound to the thread that began it.
+Mixed into `BitsegServicer`. Reads (get, list, CSV export) run inline on the calling
+server thread; every write runs on the one writer thread, like ingest, because an LMDB
+write transaction is bound to the thread that began it.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable
+import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any, TypeVar
@@ -83,121 +83,121 @@ class SegmentRpcs:
     def _decode(self, rule: pb.Rule) -> Rule:
         return decode_rule(rule, self.limits)
 
-    async def _write(self, fn: Callable[..., T], *args: Any) -> T:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.writer, partial(fn, *args))
+    def _write(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run a write on the writer thread and wait for it."""
+        return self.writer.submit(partial(fn, *args)).result()
 
-    async def CreateSegment(
-        self, request: pb.CreateSegmentRequest, context: grpc.aio.ServicerContext
+    def CreateSegment(
+        self, request: pb.CreateSegmentRequest, context: grpc.ServicerContext
     ) -> pb.CreateSegmentResponse:
         org = required(request.org, "org")
         rule = self._decode(request.rule) if request.HasField("rule") else None
         members = list(request.members) if rule is None else None
         if rule is not None and request.members:
             raise InvalidArgument("a segment has a rule (dynamic) or members (static), not both")
-        view, change = await self._write(
+        view, change = self._write(
             self.service.create_segment, org, request.name, rule, members, request.description
         )
         return pb.CreateSegmentResponse(
             segment=segment_message(view), members=members_message(change)
         )
 
-    async def GetSegment(
-        self, request: pb.GetSegmentRequest, context: grpc.aio.ServicerContext
+    def GetSegment(
+        self, request: pb.GetSegmentRequest, context: grpc.ServicerContext
     ) -> pb.Segment:
         org, segment = required(request.org, "org"), required(request.segment, "segment")
         return segment_message(self.service.get_segment(org, segment))
 
-    async def MembershipAt(
-        self, request: pb.MembershipAtRequest, context: grpc.aio.ServicerContext
+    def MembershipAt(
+        self, request: pb.MembershipAtRequest, context: grpc.ServicerContext
     ) -> pb.MembershipAtResponse:
         org, segment = required(request.org, "org"), required(request.segment, "segment")
         at = parse_instant(required(request.at, "at"))
         return pb.MembershipAtResponse(ids=self.service.membership_at(org, segment, at))
 
-    async def ListSegments(
-        self, request: pb.ListSegmentsRequest, context: grpc.aio.ServicerContext
+    def ListSegments(
+        self, request: pb.ListSegmentsRequest, context: grpc.ServicerContext
     ) -> pb.ListSegmentsResponse:
         views = self.service.list_segments(required(request.org, "org"), request.include_archived)
         return pb.ListSegmentsResponse(segments=[segment_message(v) for v in views])
 
-    async def UpdateSegment(
-        self, request: pb.UpdateSegmentRequest, context: grpc.aio.ServicerContext
+    def UpdateSegment(
+        self, request: pb.UpdateSegmentRequest, context: grpc.ServicerContext
     ) -> pb.Segment:
         org, segment = required(request.org, "org"), required(request.segment, "segment")
         name = request.name if request.HasField("name") else None
         description = request.description if request.HasField("description") else None
         rule = self._decode(request.rule) if request.HasField("rule") else None
-        view = await self._write(
+        view = self._write(
             self.service.update_segment, org, segment, name, description, rule
         )
         return segment_message(view)
 
-    async def DuplicateSegment(
-        self, request: pb.DuplicateSegmentRequest, context: grpc.aio.ServicerContext
+    def DuplicateSegment(
+        self, request: pb.DuplicateSegmentRequest, context: grpc.ServicerContext
     ) -> pb.Segment:
         org, segment = required(request.org, "org"), required(request.segment, "segment")
-        view = await self._write(
+        view = self._write(
             self.service.duplicate_segment, org, segment, request.name or None
         )
         return segment_message(view)
 
-    async def ArchiveSegment(
-        self, request: pb.ArchiveSegmentRequest, context: grpc.aio.ServicerContext
+    def ArchiveSegment(
+        self, request: pb.ArchiveSegmentRequest, context: grpc.ServicerContext
     ) -> pb.Segment:
         org, segment = required(request.org, "org"), required(request.segment, "segment")
-        view = await self._write(
+        view = self._write(
             self.service.archive_segment, org, segment, not request.unarchive
         )
         return segment_message(view)
 
-    async def DeleteSegment(
-        self, request: pb.DeleteSegmentRequest, context: grpc.aio.ServicerContext
+    def DeleteSegment(
+        self, request: pb.DeleteSegmentRequest, context: grpc.ServicerContext
     ) -> pb.DeleteSegmentResponse:
         org, segment = required(request.org, "org"), required(request.segment, "segment")
-        await self._write(self.service.delete_segment, org, segment)
+        self._write(self.service.delete_segment, org, segment)
         return pb.DeleteSegmentResponse()
 
-    async def AddMembers(
-        self, request: pb.AddMembersRequest, context: grpc.aio.ServicerContext
+    def AddMembers(
+        self, request: pb.AddMembersRequest, context: grpc.ServicerContext
     ) -> pb.MembersResponse:
         org, segment = required(request.org, "org"), required(request.segment, "segment")
-        change = await self._write(self.service.add_members, org, segment, list(request.ids))
+        change = self._write(self.service.add_members, org, segment, list(request.ids))
         return members_message(change)
 
-    async def RemoveMembers(
-        self, request: pb.RemoveMembersRequest, context: grpc.aio.ServicerContext
+    def RemoveMembers(
+        self, request: pb.RemoveMembersRequest, context: grpc.ServicerContext
     ) -> pb.MembersResponse:
         org, segment = required(request.org, "org"), required(request.segment, "segment")
-        change = await self._write(self.service.remove_members, org, segment, list(request.ids))
+        change = self._write(self.service.remove_members, org, segment, list(request.ids))
         return members_message(change)
 
-    async def UpsertSegmentsByName(
-        self, request: pb.UpsertSegmentsByNameRequest, context: grpc.aio.ServicerContext
+    def UpsertSegmentsByName(
+        self, request: pb.UpsertSegmentsByNameRequest, context: grpc.ServicerContext
     ) -> pb.UpsertSegmentsByNameResponse:
         org = required(request.org, "org")
-        done = await self._write(self.service.upsert_segments_by_name, org, list(request.names))
+        done = self._write(self.service.upsert_segments_by_name, org, list(request.names))
         return pb.UpsertSegmentsByNameResponse(
             ids=[i for i, _ in done], created=[c for _, c in done]
         )
 
-    async def ExportToList(
-        self, request: pb.ExportToListRequest, context: grpc.aio.ServicerContext
+    def ExportToList(
+        self, request: pb.ExportToListRequest, context: grpc.ServicerContext
     ) -> pb.ExportToListResponse:
         org, segment = required(request.org, "org"), required(request.segment, "segment")
         now = parse_now(request.now)
-        started = asyncio.get_running_loop().time()
-        view, count = await self._write(
+        started = time.perf_counter()
+        view, count = self._write(
             self.service.export_to_list, org, segment, request.name or None, now
         )
-        seconds = asyncio.get_running_loop().time() - started
+        seconds = time.perf_counter() - started
         return pb.ExportToListResponse(
             segment=segment_message(view), count=count, eval_micros=micros(seconds)
         )
 
-    async def ExportMembersCsv(
-        self, request: pb.ExportMembersCsvRequest, context: grpc.aio.ServicerContext
-    ) -> AsyncIterator[pb.CsvChunk]:
+    def ExportMembersCsv(
+        self, request: pb.ExportMembersCsvRequest, context: grpc.ServicerContext
+    ) -> Iterator[pb.CsvChunk]:
         org = required(request.org, "org")
         rule = selected_rule(request, self._decode)
         export, seconds = self.service.export_csv(org, rule, parse_now(request.now))
@@ -210,6 +210,5 @@ class SegmentRpcs:
                     chunk.eval_micros = micros(seconds)
                     first = False
                 yield chunk
-                await asyncio.sleep(0)  # let other calls run between chunks
         finally:
             export.close()

@@ -1,17 +1,17 @@
 """The `bitseg.v1.Bitseg` servicer: decode the request, call `Service`, encode the answer.
 
-Reads run inline on the event loop (they are sub-millisecond); `Service.ingest` runs
-on the one writer thread, because an LMDB write transaction is bound to the thread
-that began it. Errors are not handled here: they propagate to the error mapping in
+Every method runs on one of the gRPC server's threads (bitseg.server.app): reads
+inline, writes (`Service.ingest`, segment changes) handed to the one writer thread and
+waited for, because an LMDB write transaction is bound to the thread that began it.
+Errors are not handled here: they propagate to the error mapping in
 `bitseg.server.errors`, the one place they become gRPC statuses.
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
 import time
-from collections.abc import AsyncIterator, Hashable, Iterable, Iterator
+from collections.abc import Hashable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
@@ -114,15 +114,15 @@ class BitsegServicer(SegmentRpcs, ChangeRpcs, NlRpcs, pb_grpc.BitsegServicer):
         rule = selected_rule(request, decode)  # raises when both are given, or neither
         return org, rule, parse_now(request.now), key
 
-    async def Count(
-        self, request: pb.CountRequest, context: grpc.aio.ServicerContext
+    def Count(
+        self, request: pb.CountRequest, context: grpc.ServicerContext
     ) -> pb.CountResponse:
         org, rule, now, key = self._query(request)
         count, seconds = self.service.count(org, rule, now, key)
         return pb.CountResponse(count=count, eval_micros=micros(seconds))
 
-    async def Preview(
-        self, request: pb.PreviewRequest, context: grpc.aio.ServicerContext
+    def Preview(
+        self, request: pb.PreviewRequest, context: grpc.ServicerContext
     ) -> pb.PreviewResponse:
         org, rule, now, key = self._query(request)
         limit = _bounded(request.limit, DEFAULT_PREVIEW, MAX_PREVIEW, "limit")
@@ -135,9 +135,9 @@ class BitsegServicer(SegmentRpcs, ChangeRpcs, NlRpcs, pb_grpc.BitsegServicer):
             eval_micros=micros(seconds),
         )
 
-    async def Resolve(
-        self, request: pb.ResolveRequest, context: grpc.aio.ServicerContext
-    ) -> AsyncIterator[pb.ResolveChunk]:
+    def Resolve(
+        self, request: pb.ResolveRequest, context: grpc.ServicerContext
+    ) -> Iterator[pb.ResolveChunk]:
         org, rule, now, key = self._query(request)
         chunks, seconds = self.service.resolve(org, rule, now, key=key)
         total = getattr(chunks, "total", None)
@@ -151,12 +151,11 @@ class BitsegServicer(SegmentRpcs, ChangeRpcs, NlRpcs, pb_grpc.BitsegServicer):
                 chunk.eval_micros = micros(seconds)
                 first = False
             yield chunk
-            await asyncio.sleep(0)  # let other calls run between chunks
         if first:  # no members: still one chunk with the total and the time
             yield pb.ResolveChunk(total=0, eval_micros=micros(seconds))
 
-    async def ListMembers(
-        self, request: pb.ListMembersRequest, context: grpc.aio.ServicerContext
+    def ListMembers(
+        self, request: pb.ListMembersRequest, context: grpc.ServicerContext
     ) -> pb.ListMembersResponse:
         org, rule, now, key = self._query(request)
         page_size = _bounded(request.page_size, DEFAULT_PAGE, MAX_PAGE, "page_size")
@@ -167,16 +166,15 @@ class BitsegServicer(SegmentRpcs, ChangeRpcs, NlRpcs, pb_grpc.BitsegServicer):
             ids=ids, next_cursor=next_cursor, eval_micros=micros(seconds)
         )
 
-    async def Ingest(
-        self, request_iterator: AsyncIterator[pb.IngestRequest], context: grpc.aio.ServicerContext
+    def Ingest(
+        self, request_iterator: Iterator[pb.IngestRequest], context: grpc.ServicerContext
     ) -> pb.IngestResponse:
         batch = IngestBatch()
-        async for message in request_iterator:
+        for message in request_iterator:
             batch.add(message)
         org, files, records = batch.finish()
-        loop = asyncio.get_running_loop()
         ingest = partial(self.service.ingest, org, files, records, batch.schema or None)
-        summary = await loop.run_in_executor(self.writer, ingest)
+        summary = self.writer.submit(ingest).result()
         return pb.IngestResponse(
             applied={
                 kind: pb.KindCounts(
@@ -189,8 +187,8 @@ class BitsegServicer(SegmentRpcs, ChangeRpcs, NlRpcs, pb_grpc.BitsegServicer):
             seconds=summary.seconds,
         )
 
-    async def ParseRule(
-        self, request: pb.ParseRuleRequest, context: grpc.aio.ServicerContext
+    def ParseRule(
+        self, request: pb.ParseRuleRequest, context: grpc.ServicerContext
     ) -> pb.ParseRuleResponse:
         rule = decode_rule(request.rule, self.limits)
         if request.org:
@@ -199,8 +197,8 @@ class BitsegServicer(SegmentRpcs, ChangeRpcs, NlRpcs, pb_grpc.BitsegServicer):
         response.node.CopyFrom(rule_proto.to_proto(rule))  # CopyFrom: no re-parse
         return response
 
-    async def ServerInfo(
-        self, request: pb.ServerInfoRequest, context: grpc.aio.ServicerContext
+    def ServerInfo(
+        self, request: pb.ServerInfoRequest, context: grpc.ServicerContext
     ) -> pb.ServerInfoResponse:
         role = self.role
         return pb.ServerInfoResponse(
