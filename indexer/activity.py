@@ -138,8 +138,8 @@ class ActivityWriter:
         cols = contact_cols[chunk.contacts]
         types = chunk.type_names
         campaigns = chunk.campaign_names
-        type_idx = chunk.types
-        campaign_idx = chunk.campaigns
+        type_idx = chunk.types.astype(np.int64)  # combined keys below need 64 bits
+        campaign_idx = chunk.campaigns.astype(np.int64)
         days = chunk.times // DAY
         day0 = int(days.min())
         day_off = days - day0

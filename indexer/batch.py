@@ -18,6 +18,7 @@ from bitseg.errors import InvalidArgument, RecordError
 from bitseg.schema import CAMPAIGN_FIELDS, CUSTOM_TYPES, DEAL_FIELDS, FieldType, OrgSchema
 from indexer import records as rec
 from indexer.eventscan import EventColumns, columns_of, scan_events
+from indexer.prefetch import EventPrefetch, prefetchable
 from indexer.sources import RawRecord, read_csv, read_jsonl
 
 KINDS = ("contacts", "companies", "deals", "campaigns", "events")
@@ -82,10 +83,33 @@ def iter_chunks(
     records: list[tuple[str, str, Mapping[str, object]]],
     chunk: int = CHUNK,
 ) -> Iterator[tuple[str, list[Operation] | EventColumns]]:
-    """(kind, operations) chunks in apply order; raises RecordError at the first bad record."""
+    """(kind, operations) chunks in apply order; raises RecordError at the first bad record.
+
+    A large events file is parsed by a second process from the start (`prefetch`), so
+    its parsing overlaps the writing of the kinds applied before it.
+    """
+    prefetched: dict[int, EventPrefetch] = {}
+    try:
+        for f in files:
+            path = prefetchable(f.data) if f.kind == "events" and f.fmt == "jsonl" else None
+            if path is not None:
+                prefetched[id(f)] = EventPrefetch(path, f.data.tell(), f.name)  # type: ignore[union-attr]
+        yield from _chunks_in_order(schema, files, records, chunk, prefetched)
+    finally:
+        for parser in prefetched.values():
+            parser.close()
+
+
+def _chunks_in_order(
+    schema: OrgSchema,
+    files: list[FileInput],
+    records: list[tuple[str, str, Mapping[str, object]]],
+    chunk: int,
+    prefetched: Mapping[int, EventPrefetch],
+) -> Iterator[tuple[str, list[Operation] | EventColumns]]:
     for kind in APPLY_ORDER:
         if kind == "events":
-            yield from _event_chunks(files, records, chunk)
+            yield from _event_chunks(files, records, chunk, prefetched)
             continue
         coercers = rec.Coercers(_type_of(kind, schema), "company." if kind == "companies" else "")
         ops: list[Operation] = []
@@ -131,13 +155,17 @@ def _type_of(kind: str, schema: OrgSchema) -> Callable[[str], FieldType | None]:
 
 
 def _event_chunks(
-    files: list[FileInput], records: list[tuple[str, str, Mapping[str, object]]], chunk: int
+    files: list[FileInput],
+    records: list[tuple[str, str, Mapping[str, object]]],
+    chunk: int,
+    prefetched: Mapping[int, EventPrefetch],
 ) -> Iterator[tuple[str, EventColumns]]:
-    """Events column-wise: files a block of lines at a time (`eventscan`), loose records
-    `chunk` at a time."""
+    """Events column-wise: files a block of lines at a time (`eventscan`, in this process
+    or a prefetching one), loose records `chunk` at a time."""
     for f in files:
         if f.kind == "events":
-            for block in scan_events(f.data, f.name):
+            blocks = prefetched.get(id(f)) or scan_events(f.data, f.name)
+            for block in blocks:
                 yield "events", block
     rows: list[tuple[str, str, int, str | None]] = []
     for index, (kind, _, raw) in enumerate(records, start=1):

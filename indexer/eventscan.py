@@ -45,11 +45,11 @@ class EventColumns:
     """Events of one block, column-wise; `campaigns` is -1 for an event without one."""
 
     contact_ids: list[str]
-    contacts: np.ndarray  # int64 index into contact_ids
+    contacts: np.ndarray  # int32 index into contact_ids
     type_names: list[str]
-    types: np.ndarray  # int64 index into type_names
+    types: np.ndarray  # int32 index into type_names
     campaign_names: list[str]
-    campaigns: np.ndarray  # int64 index into campaign_names, -1: none
+    campaigns: np.ndarray  # int32 index into campaign_names, -1: none
     times: np.ndarray  # int64 epoch seconds
 
     def __len__(self) -> int:
@@ -407,7 +407,7 @@ class _Assembly:
             order = np.argsort(first, kind="stable")  # first appearance, as lines come
             rank = np.empty(len(order), dtype=np.int64)
             rank[order] = np.arange(len(order))
-            final = np.full(len(codes), -1, dtype=np.int64)
+            final = np.full(len(codes), -1, dtype=np.int32)
             final[present] = rank[inv.ravel()]
             table = self.tables[k]
             out.append(([table[int(c)] for c in uniq[order].tolist()], final))

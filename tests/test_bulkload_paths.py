@@ -1,0 +1,138 @@
+"""Bulk-load fast paths give byte-identical stores, and errors that abort the batch.
+
+The same demo org is ingested with the fast paths (column-wise events, the events file
+parsed by a second process) and with the per-line path they replace; every key and
+value of every LMDB database must be the same. A bad line is reported by file and
+line, and nothing of the batch is applied.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import lmdb
+import pytest
+
+import indexer.batch as batch
+import indexer.prefetch as prefetch
+from bitseg.demo import demo_schema, generate_org
+from bitseg.errors import RecordError
+from bitseg.service import Service, SourceFile
+from indexer import records as rec
+from indexer.eventscan import EventColumns, columns_of, scan_events
+from indexer.sources import read_jsonl
+
+KINDS = ("companies", "contacts", "campaigns", "deals", "events")
+NOW = 1_790_000_000
+
+
+@pytest.fixture(scope="module")
+def org(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("org")
+    generate_org(folder, contacts=3000, seed=7, activity=True)
+    return folder
+
+
+def per_line_events(data: object, source: str) -> Iterator[EventColumns]:
+    """The per-line path: read_jsonl + records.event_fields, 5,000 events a chunk."""
+    rows = []
+    for line, raw in read_jsonl(data, source):  # type: ignore[arg-type]
+        try:
+            rows.append(rec.event_fields(raw))
+        except ValueError as exc:
+            raise RecordError(source, line, str(exc)) from None
+        if len(rows) == 5000:
+            yield columns_of(rows)
+            rows = []
+    if rows:
+        yield columns_of(rows)
+
+
+def ingest(folder: Path, data_dir: Path, events: Path | None = None) -> dict[str, object]:
+    service = Service(data_dir)
+    try:
+        with contextlib.ExitStack() as stack:
+            files = []
+            for kind in KINDS:
+                path = events if kind == "events" and events else folder / f"{kind}.jsonl"
+                stream = stack.enter_context(path.open("rb"))
+                files.append(SourceFile(kind, f"{kind}.jsonl", "jsonl", stream))
+            return service.ingest("acme", files, schema=demo_schema(), now=NOW).applied
+    finally:
+        service.close()
+
+
+def dump(data_dir: Path) -> dict[str, dict[bytes, bytes]]:
+    env = lmdb.open(str(data_dir / "acme"), max_dbs=20, readonly=True, lock=False)
+    out: dict[str, dict[bytes, bytes]] = {}
+    try:
+        with env.begin() as txn:
+            for name in ("meta", "bm", "ids", "cols", "rec", "txt", "seg", "log"):
+                db = env.open_db(name.encode(), txn=txn, create=False)
+                out[name] = {bytes(k): bytes(v) for k, v in txn.cursor(db=db)}
+    finally:
+        env.close()
+    return out
+
+
+def test_fast_paths_and_per_line_path_give_identical_stores(
+    org: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(prefetch, "MIN_BYTES", 0)  # the events file goes to a second process
+    fast = ingest(org, tmp_path / "fast")
+    monkeypatch.setattr(prefetch, "MIN_BYTES", 1 << 60)  # parsed in process, column-wise
+    inline = ingest(org, tmp_path / "inline")
+    monkeypatch.setattr(batch, "scan_events", per_line_events)  # the per-line path
+    slow = ingest(org, tmp_path / "slow")
+    assert fast == inline == slow
+    assert fast["events"]["upserted"] > 50_000  # type: ignore[index]
+    reference = dump(tmp_path / "slow")
+    assert dump(tmp_path / "fast") == reference
+    assert dump(tmp_path / "inline") == reference
+
+
+@pytest.mark.parametrize("parser_process", [True, False])
+def test_a_bad_event_line_aborts_the_batch_by_file_and_line(
+    org: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parser_process: bool
+) -> None:
+    monkeypatch.setattr(prefetch, "MIN_BYTES", 0 if parser_process else 1 << 60)
+    lines = (org / "events.jsonl").read_bytes().splitlines(keepends=True)
+    bad_at = len(lines) - 10
+    lines[bad_at] = b'{"contact_id":"c1","type":"activity","at":"2026-02-30T00:00:00Z"}\n'
+    events = tmp_path / "events.jsonl"
+    events.write_bytes(b"".join(lines))
+    with pytest.raises(RecordError) as err:
+        ingest(org, tmp_path / "data", events)
+    assert err.value.message.startswith(f"events.jsonl:{bad_at + 1}: at: malformed time")
+    service = Service(tmp_path / "data")
+    try:
+        assert not service.org_exists("acme")
+    finally:
+        service.close()
+
+
+def test_prefetch_sends_the_blocks_scan_events_makes(tmp_path: Path) -> None:
+    lines = [
+        b'{"contact_id":"c%d","type":"t%d","at":"2026-03-%02dT12:00:00Z"}'
+        % (i % 97, i % 5, i % 28 + 1)
+        for i in range(30_000)
+    ]
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(b"x\n" + b"\n".join(lines) + b"\n")
+    with path.open("rb") as f:
+        f.readline()  # a stream already past its first line is read from where it stands
+        parser = prefetch.EventPrefetch(str(path), f.tell(), "events.jsonl")
+        try:
+            got = list(parser)
+        finally:
+            parser.close()
+        f.seek(2)
+        expected = list(scan_events(io.BytesIO(f.read()), "events.jsonl"))
+    assert len(got) == len(expected)
+    for a, b in zip(got, expected, strict=True):
+        assert a.contact_ids == b.contact_ids and a.type_names == b.type_names
+        assert (a.contacts == b.contacts).all() and (a.types == b.types).all()
+        assert (a.times == b.times).all() and (a.campaigns == b.campaigns).all()
