@@ -1,11 +1,12 @@
 """Events files parsed in a second process while the writer works on the other kinds.
 
 A bulk load applies companies, campaigns, contacts and deals before events, and the
-events file is the largest by far. `EventPrefetch` starts a child process (spawned,
-so nothing of the parent's threads or LMDB handles is inherited) that reads the file
-from its current position and sends `EventColumns` blocks back over a pipe; a thread
-of the parent receives them into a bounded queue, so the child runs ahead on the
-second core until the writer asks for them. The writer sees the same blocks in the
+events file is the largest by far. `EventPrefetch` starts a child process — a fresh
+interpreter running `python -m indexer.prefetch`, so nothing of the parent (threads,
+LMDB handles, its `__main__`) is inherited or re-run — that reads the file from its
+current position and sends `EventColumns` blocks back over a pipe; a thread of the
+parent receives them into a bounded queue, so the child runs ahead on the second core
+until the writer asks for them. The writer sees the same blocks in the
 same order as from `scan_events` in process, and a bad line is the same
 `RecordError` (`file:line: message`), raised when the writer reaches it. `close`
 ends the child (an aborted batch does not leave it running).
@@ -13,12 +14,14 @@ ends the child (an aborted batch does not leave it running).
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import queue
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import BinaryIO
 
 from bitseg.errors import RecordError
@@ -46,18 +49,26 @@ class EventPrefetch:
     """The events of one file, parsed by a child process; iterate once, then `close`."""
 
     def __init__(self, path: str, offset: int, source: str) -> None:
-        ctx = multiprocessing.get_context("spawn")
-        receiver, sender = ctx.Pipe(duplex=False)
-        self._process = ctx.Process(
-            target=_parse, args=(path, offset, source, sender), daemon=True,
-            name="bitseg-events-parser",
-        )
-        self._process.start()
-        sender.close()
+        read_fd, write_fd = os.pipe()
+        env = dict(os.environ)
+        root = str(Path(__file__).resolve().parent.parent)  # where `indexer` is importable
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+        try:
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "indexer.prefetch", path, str(offset), source,
+                 str(write_fd)],
+                stdin=subprocess.DEVNULL, pass_fds=(write_fd,), env=env,
+            )
+        except BaseException:
+            os.close(read_fd)
+            raise
+        finally:
+            os.close(write_fd)
         self._queue: queue.Queue[tuple[str, object]] = queue.Queue(MAX_QUEUED)
         self._closed = threading.Event()
         self._thread = threading.Thread(
-            target=self._receive, args=(receiver,), daemon=True, name="bitseg-events-receiver"
+            target=self._receive, args=(Connection(read_fd, writable=False),), daemon=True,
+            name="bitseg-events-receiver",
         )
         self._thread.start()
 
@@ -92,9 +103,9 @@ class EventPrefetch:
 
     def close(self) -> None:
         self._closed.set()
-        if self._process.is_alive():
+        if self._process.poll() is None:
             self._process.terminate()
-        self._process.join()
+        self._process.wait()
         self._thread.join()
 
 
@@ -108,7 +119,14 @@ def _parse(path: str, offset: int, source: str, sender: Connection) -> None:
         sender.send(("end", None))
     except RecordError as exc:
         sender.send(("error", (exc.source, exc.line, exc.detail)))
+    except BrokenPipeError:
+        pass  # the parent has gone (or closed the batch): nothing left to do
     except BaseException as exc:  # reported to the parent, which aborts the batch
         sender.send(("failed", f"{type(exc).__name__}: {exc}"))
     finally:
         sender.close()
+
+
+if __name__ == "__main__":
+    _path, _offset, _source, _fd = sys.argv[1:5]
+    _parse(_path, int(_offset), _source, Connection(int(_fd), readable=False))

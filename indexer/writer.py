@@ -10,7 +10,6 @@ query time. Only the touched (field, slot, shard) bitmaps are rewritten.
 from __future__ import annotations
 
 import time
-from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 
 import lmdb
@@ -43,33 +42,62 @@ class SlotChanges:
 
     Order matters: a column added by one chunk (or by a company re-projection) and removed
     by a later one must end up removed, so changes are replayed in sequence.
+
+    `add` keeps each field's postings as they come (no per-slot work, which on a bulk
+    load is millions of slots per chunk); `steps` regroups them per slot, one field at
+    a time, when the bitmaps are written.
     """
 
     def __init__(self) -> None:
-        self._steps: dict[tuple[str, str, bytes], list[tuple[bool, np.ndarray]]] = defaultdict(
-            list
-        )
+        self._by_field: dict[tuple[str, str], list[tuple[bool, Mapping[bytes, np.ndarray]]]] = {}
         self.pending = 0
 
     def add(
         self, entity: str, field: str, postings: Mapping[bytes, np.ndarray], remove: bool
     ) -> None:
-        steps = self._steps
-        pending = 0
-        for slot, cols in postings.items():
-            steps[(entity, field, slot)].append((remove, cols))
-            pending += len(cols)
-        self.pending += pending
+        if not postings:
+            return
+        parts = self._by_field.get((entity, field))
+        if parts is None:
+            parts = self._by_field[(entity, field)] = []
+        parts.append((remove, postings))
+        self.pending += sum(map(len, postings.values()))
 
     @property
-    def steps(self) -> dict[tuple[str, str, bytes], list[tuple[bool, np.ndarray]]]:
-        """The steps per slot, runs of additions (or removals) joined into one array each:
-        a slot touched by every chunk is then rewritten with one update, not one per chunk."""
-        steps = self._steps
-        for key, slot_steps in steps.items():
-            if len(slot_steps) > 1:
-                steps[key] = _joined(slot_steps)
-        return steps
+    def steps(self) -> _Steps:
+        """The steps per (entity, field, slot), for `.items()`."""
+        return _Steps(self._by_field)
+
+
+class _Steps:
+    """A view of `SlotChanges` per slot: `.items()` yields ((entity, field, slot), steps)
+    field by field, runs of additions (or removals) of a slot joined into one array, so a
+    slot touched by every chunk is rewritten with one update, not one per chunk."""
+
+    def __init__(
+        self, by_field: dict[tuple[str, str], list[tuple[bool, Mapping[bytes, np.ndarray]]]]
+    ) -> None:
+        self._by_field = by_field
+
+    def items(self) -> Iterator[tuple[tuple[str, str, bytes], list[tuple[bool, np.ndarray]]]]:
+        for (entity, field), parts in self._by_field.items():
+            if len(parts) == 1:
+                remove, postings = parts[0]
+                for slot, cols in postings.items():
+                    yield (entity, field, slot), [(remove, cols)]
+                continue
+            per_slot: dict[bytes, list[tuple[bool, np.ndarray]]] = {}
+            for remove, postings in parts:
+                for slot, cols in postings.items():
+                    slot_steps = per_slot.get(slot)
+                    if slot_steps is None:
+                        per_slot[slot] = [(remove, cols)]
+                    else:
+                        slot_steps.append((remove, cols))
+            for slot, slot_steps in per_slot.items():
+                yield (entity, field, slot), (
+                    _joined(slot_steps) if len(slot_steps) > 1 else slot_steps
+                )
 
 
 def _joined(steps: list[tuple[bool, np.ndarray]]) -> list[tuple[bool, np.ndarray]]:
