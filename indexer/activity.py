@@ -22,7 +22,7 @@ from bitseg.store import keys
 from bitseg.store.orgstore import OrgStore
 from bitseg.timeutil import DAY
 from indexer.batch import Operation
-from indexer.counts import CountIncrements, apply_increments
+from indexer.counts import CountIncrements, apply_increments, apply_sorted
 from indexer.diffs import FieldDiffs
 from indexer.eventscan import EventColumns
 
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 _U64 = 8
 PENDING_INCREMENTS = 25_000_000
+PENDING_EVENTS = 32_000_000  # ~16 bytes an event until counted
 
 
 class ActivityWriter:
@@ -136,50 +137,21 @@ class ActivityWriter:
             count=len(chunk.contact_ids),
         )  # contacts are numbered in order of first appearance, as the lines come
         cols = contact_cols[chunk.contacts]
-        types = chunk.type_names
-        campaigns = chunk.campaign_names
-        type_idx = chunk.types.astype(np.int64)  # combined keys below need 64 bits
-        campaign_idx = chunk.campaigns.astype(np.int64)
-        days = chunk.times // DAY
-        day0 = int(days.min())
-        day_off = days - day0
-        span = int(day_off.max()) + 1
-        ncamp = max(1, len(campaigns))
-        has_campaign = campaign_idx >= 0
         self.dirty.append(cols)
-        one = np.ones(n, dtype=np.int64)
-
-        def family(key: np.ndarray, name_of: object, rows: np.ndarray | None = None) -> None:
-            sel_key = key if rows is None else key[rows]
-            uniq, inverse = np.unique(sel_key, return_inverse=True)
-            codes = np.array([self.counts.code(name_of(int(k))) for k in uniq], dtype=np.int64)  # type: ignore[operator]
-            sel_cols = cols if rows is None else cols[rows]
-            self.counts.add(codes[inverse], sel_cols, one[: len(sel_cols)])
-
-        family(type_idx, lambda k: keys.event_field(types[k]))
-        family(
-            type_idx * span + day_off,
-            lambda k: keys.event_field(types[k // span], day=day0 + k % span),
+        self.counts.events.add(
+            cols, chunk.types, chunk.type_names, chunk.campaigns, chunk.campaign_names,
+            chunk.times // DAY,
         )
-        if has_campaign.any():
-            family(
-                type_idx * ncamp + campaign_idx,
-                lambda k: keys.event_field(types[k // ncamp], campaigns[k % ncamp]),
-                has_campaign,
-            )
-            family(
-                (type_idx * ncamp + campaign_idx) * span + day_off,
-                lambda k: keys.event_field(
-                    types[k // (ncamp * span)], campaigns[(k // span) % ncamp], day0 + k % span
-                ),
-                has_campaign,
-            )
         summary = self.summary.setdefault("events", {"upserted": 0, "patched": 0, "deleted": 0})  # type: ignore[attr-defined]
         summary["upserted"] += n
 
     def apply_counts(self, force: bool) -> None:
         """Fold pending count increments into their BSIs (bitmaps must be current first)."""
-        if not self.counts.size or (not force and self.counts.size < PENDING_INCREMENTS):
+        counts = self.counts
+        if not counts.size and not counts.events.size:
+            return
+        due = counts.size >= PENDING_INCREMENTS or counts.events.size >= PENDING_EVENTS
+        if not force and not due:
             return
         self._write_bitmaps()  # type: ignore[attr-defined]
         self.changes = type(self.changes)()
@@ -187,7 +159,11 @@ class ActivityWriter:
         def emit(field: str, postings: dict[bytes, np.ndarray], remove: bool) -> None:
             self.changes.add(keys.CONTACT, field, postings, remove)
 
-        apply_increments(self.store, self.txn, self.counts, emit)
+        apply_increments(self.store, self.txn, counts, emit)
+        for family in counts.events.take():
+            apply_sorted(
+                self.store, self.txn, family.fields, family.codes, family.cols, family.incs, emit
+            )
 
 
 def count_field_kind(name: str) -> FieldType | None:

@@ -17,14 +17,17 @@ from pyroaring import BitMap
 from bitseg.store import keys
 from bitseg.store.orgstore import OrgStore, depth_key
 from indexer.encoders import bitmap_of, bsi_depth, encode_bsi
+from indexer.eventcounts import EventTally
 
 _U64 = 8
 
 
 class CountIncrements:
-    """Pending increments: parallel arrays of field code, contact column, increment."""
+    """Pending increments: parallel arrays of field code, contact column, increment; and
+    events (`events`), whose increments are counted per family when they are applied."""
 
     def __init__(self) -> None:
+        self.events = EventTally()
         self.fields: list[str] = []
         self._codes: dict[str, int] = {}
         self._parts: list[tuple[np.ndarray, np.ndarray]] = []  # (field code << 32 | col, inc)
@@ -73,7 +76,20 @@ def apply_increments(
 
     The field bitmaps read here must already hold every earlier change of the batch.
     """
-    fields, codes, cols, incs = increments.take()
+    apply_sorted(store, txn, *increments.take(), emit)
+
+
+def apply_sorted(
+    store: OrgStore,
+    txn: lmdb.Transaction,
+    fields: list[str],
+    codes: np.ndarray,
+    cols: np.ndarray,
+    incs: np.ndarray,
+    emit: Callable[[str, dict[bytes, np.ndarray], bool], None],
+) -> None:
+    """Increments `incs` of `fields[codes]` per contact `cols`, sorted by (code, col) with
+    one entry per pair, as BSI removals/additions via `emit` (see `apply_increments`)."""
     if not len(cols):
         return
     bounds = np.flatnonzero(np.r_[True, np.diff(codes) != 0, True])

@@ -1,0 +1,159 @@
+"""Event counts of a batch, gathered column-wise and counted per family in one pass.
+
+Every event increments four count fields of its contact: per type, per (type, day),
+per (type, campaign) and per (type, campaign, day) — see `keys.event_field`. Instead
+of four (field, contact, +1) triples per event, `EventTally` keeps the events
+themselves (contact column, type, campaign, day; batch-wide codes) and, when they are
+applied, counts each family at once: one sort of (field, contact) keys (or a
+`bincount` when the family's key space is small) gives the count per pair, already
+ordered by field and contact as `counts.apply_sorted` wants them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from bitseg.store import keys
+
+_KEY_BITS = 32  # a family key is field part << 32 | contact column
+_DENSE_CELLS = 1 << 26  # counted with bincount when fields x columns is at most this
+
+
+@dataclass
+class FamilyCounts:
+    """Counts of one family: `fields[codes[i]]` of contact `cols[i]` grows by `incs[i]`,
+    sorted by (code, col)."""
+
+    fields: list[str]
+    codes: np.ndarray
+    cols: np.ndarray
+    incs: np.ndarray
+
+
+class EventTally:
+    """Events waiting to be counted: append column-wise, then take per family."""
+
+    def __init__(self) -> None:
+        self.type_names: list[str] = []
+        self.campaign_names: list[str] = []
+        self._type_codes: dict[str, int] = {}
+        self._campaign_codes: dict[str, int] = {}
+        self._parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        self.size = 0
+
+    def add(
+        self,
+        cols: np.ndarray,
+        types: np.ndarray,
+        type_names: list[str],
+        campaigns: np.ndarray,
+        campaign_names: list[str],
+        days: np.ndarray,
+    ) -> None:
+        """Events of one chunk: contact columns, per-chunk type / campaign codes (with their
+        names; campaign -1: none) and UTC day numbers."""
+        if not len(cols):
+            return
+        type_map = np.array([_code(self._type_codes, self.type_names, t) for t in type_names],
+                            dtype=np.int32)
+        campaign_map = np.array(
+            [_code(self._campaign_codes, self.campaign_names, c) for c in campaign_names] + [-1],
+            dtype=np.int32,
+        )  # index -1 (no campaign) reads the last entry
+        small = days.min() > -(1 << 31) and days.max() < (1 << 31)
+        self._parts.append((
+            np.asarray(cols, dtype=np.uint32),
+            type_map[types],
+            campaign_map[campaigns],
+            days.astype(np.int32) if small else days.astype(np.int64),
+        ))
+        self.size += len(cols)
+
+    def take(self) -> Iterator[FamilyCounts]:
+        """The counts of every family (then the tally is empty)."""
+        if not self._parts:
+            return
+        parts, self._parts, self.size = self._parts, [], 0
+        columns = [[p[k] for p in parts] for k in range(4)]
+        del parts
+        cols, types, campaigns, days = (_concat(column) for column in columns)
+        ncamp = max(1, len(self.campaign_names))
+        tn, cn = self.type_names, self.campaign_names
+        day0 = int(days.min())
+        span = int(days.max()) - day0 + 1
+        if span * len(tn) * ncamp < 1 << 62:
+            day_off = days - day0
+
+            def day(k: int) -> int:
+                return day0 + k
+        else:  # times centuries apart: number the distinct days so keys fit 64 bits
+            distinct, day_off = np.unique(days, return_inverse=True)
+            span = len(distinct)
+
+            def day(k: int) -> int:
+                return int(distinct[k])
+        del days
+        types = types.astype(np.int64)
+        yield _family(types, cols, lambda k: keys.event_field(tn[k]))
+        yield _family(
+            types * span + day_off, cols,
+            lambda k: keys.event_field(tn[k // span], day=day(k % span)),
+        )
+        sel = campaigns >= 0
+        if not sel.any():
+            return
+        cols, types, campaigns, day_off = cols[sel], types[sel], campaigns[sel], day_off[sel]
+        pair = types * ncamp + campaigns.astype(np.int64)
+        yield _family(pair, cols, lambda k: keys.event_field(tn[k // ncamp], cn[k % ncamp]))
+        yield _family(
+            pair * span + day_off, cols,
+            lambda k: keys.event_field(
+                tn[k // (ncamp * span)], cn[(k // span) % ncamp], day(k % span)
+            ),
+        )
+
+
+def _concat(parts: list[np.ndarray]) -> np.ndarray:
+    """One array of `parts`, emptying the list as it goes (peak memory: one column)."""
+    out = np.concatenate(parts)
+    parts.clear()
+    return out
+
+
+def _code(codes: dict[str, int], names: list[str], name: str) -> int:
+    code = codes.get(name)
+    if code is None:
+        code = codes[name] = len(names)
+        names.append(name)
+    return code
+
+
+def _family(part: np.ndarray, cols: np.ndarray, name_of: Callable[[int], str]) -> FamilyCounts:
+    """Events counted per (field part, column): fields named by `name_of(part)`."""
+    top_col = int(cols.max()) + 1
+    uniq: np.ndarray | None = None
+    if int(part.max()) >= 1 << _KEY_BITS:  # a wide key space: number the parts first
+        uniq, part = np.unique(part, return_inverse=True)
+    top_part = int(part.max()) + 1
+    if top_part * top_col <= max(_DENSE_CELLS, 4 * len(cols)):
+        counts = np.bincount(part * top_col + cols, minlength=top_part * top_col)
+        cells = np.flatnonzero(counts)
+        parts, out_cols, incs = cells // top_col, (cells % top_col).astype(np.uint32), counts[cells]
+    else:
+        key = (part.astype(np.uint64) << np.uint64(_KEY_BITS)) | cols.astype(np.uint64)
+        key.sort()
+        starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+        incs = np.diff(np.r_[starts, len(key)])
+        key = key[starts]
+        parts = (key >> np.uint64(_KEY_BITS)).astype(np.int64)
+        out_cols = (key & np.uint64((1 << _KEY_BITS) - 1)).astype(np.uint32)
+    firsts = np.flatnonzero(np.r_[True, parts[1:] != parts[:-1]])
+    distinct = parts[firsts]
+    if uniq is not None:
+        distinct = uniq[distinct]
+    fields = [name_of(k) for k in distinct.tolist()]
+    codes = np.repeat(np.arange(len(firsts)), np.diff(np.r_[firsts, len(parts)]))
+    return FamilyCounts(fields, codes, out_cols, incs.astype(np.int64))
