@@ -9,6 +9,7 @@ the generation, which readers use to revalidate their caches cheaply.
 
 from __future__ import annotations
 
+import os
 import re
 import struct
 import threading
@@ -38,6 +39,22 @@ RANGE_INDEX_KEY = b"range-index"  # set in stores whose int/time fields have a r
 _RECORD_ENTITIES = ("c", "o", "d")
 
 
+CACHE_ENV = "BITSEG_CACHE_MB"
+DEFAULT_CACHE_MB = 1024
+
+
+def cache_bytes_from_env() -> int:
+    """The per-org cache budget: `BITSEG_CACHE_MB` (MiB; default 1024)."""
+    raw = os.environ.get(CACHE_ENV, "").strip()
+    try:
+        mb = int(raw) if raw else DEFAULT_CACHE_MB
+    except ValueError:
+        raise InvalidArgument(f"{CACHE_ENV}: expected a whole number of MiB, got {raw!r}") from None
+    if mb < 1:
+        raise InvalidArgument(f"{CACHE_ENV}: must be at least 1 (MiB), got {mb}")
+    return mb << 20
+
+
 def valid_org_name(org: str) -> bool:
     return bool(_ORG_NAME.match(org))
 
@@ -60,7 +77,11 @@ def next_col_key(entity: str) -> bytes:
 class OrgStore:
     """An open org environment. Thread-safe for readers; one writer thread at a time."""
 
-    def __init__(self, path: Path, map_size: int = DEFAULT_MAP_SIZE, cache_bytes: int = 1 << 30):
+    def __init__(
+        self, path: Path, map_size: int = DEFAULT_MAP_SIZE, cache_bytes: int | None = None
+    ):
+        if cache_bytes is None:
+            cache_bytes = cache_bytes_from_env()
         path.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.env = lmdb.open(
@@ -73,10 +94,12 @@ class OrgStore:
             sync=True,
         )
         self.db = {name: self.env.open_db(name.encode()) for name in DB_NAMES}
+        # What a reader process holds of an org beyond LMDB's page cache: deserialized
+        # bitmaps, and cached leaf answers within an eighth of the same budget.
         self.cache = BitmapCache(cache_bytes)
         self.vocab_cache: dict[tuple[str, str, bytes], tuple[int, list[str]]] = {}
         self._id_tables: dict[str, IdTable] = {}
-        self.leaf_results = LeafResults()
+        self.leaf_results = LeafResults(max_bytes=max(cache_bytes // 8, 1 << 20))
         self.commit_listeners: list[Callable[[str], None]] = []  # called with the org name
         self.write_lock = threading.Lock()
         self._schema_gen = -1
