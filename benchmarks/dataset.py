@@ -4,6 +4,9 @@ A dataset is keyed by (contacts, seed, now, a hash of `bitseg/demo.py`), so a ch
 to the generator never reuses stale files. It is written into a temporary folder and
 renamed into place when complete; `manifest.json` records the counts per kind.
 
+Events average 30 a contact up to 1M contacts; beyond that the rate falls so a dataset
+holds at most 30M events (a 10M org would otherwise write 300M event lines, ~26 GB).
+
 Layout: `<root>/datasets/c<contacts>-s<seed>-<now>-<hash>/{contacts,companies,deals,
 campaigns,events}.jsonl`.
 """
@@ -23,6 +26,7 @@ import bitseg.demo
 from bitseg.demo import demo_schema, generate_org
 
 KINDS = ("contacts", "companies", "deals", "campaigns", "events")
+MAX_EVENTS = 30_000_000
 MANIFEST = "manifest.json"
 
 
@@ -78,7 +82,9 @@ def ensure_dataset(
     shutil.rmtree(tmp, ignore_errors=True)
     log(f"dataset {folder.name}: generating {contacts:,} contacts with activity ...")
     started = time.perf_counter()
-    counts = generate_org(tmp, contacts=contacts, seed=seed, now=now, activity=True)
+    rate = min(30.0, MAX_EVENTS / contacts)
+    counts = generate_org(tmp, contacts=contacts, seed=seed, now=now, activity=True,
+                          events_per_contact=rate)
     seconds = time.perf_counter() - started
     (tmp / MANIFEST).write_bytes(
         orjson.dumps({"counts": counts, "seed": seed, "now": now, "seconds": seconds},

@@ -23,6 +23,8 @@ from benchmarks.dataset import Dataset
 from benchmarks.server import child_env
 
 ALL_KINDS = ("companies", "contacts", "campaigns", "deals", "events")
+BATCH_ABOVE = 2_000_000  # larger orgs load in batches of BATCH_LINES lines per transaction
+BATCH_LINES = 1_000_000
 BASE_KINDS = ("companies", "contacts")
 
 
@@ -57,6 +59,8 @@ def _run_worker(data_dir: Path, org: str, dataset: Dataset, kinds: tuple[str, ..
                 timeout: float) -> dict[str, object]:
     args = [sys.executable, "-m", "benchmarks.load_worker", "--data", str(data_dir),
             "--org", org, "--source", str(dataset.path), "--kinds", ",".join(kinds)]
+    if dataset.contacts > BATCH_ABOVE:
+        args += ["--batch-lines", str(BATCH_LINES)]
     proc = subprocess.run(args, capture_output=True, text=True, env=child_env(), cwd=ROOT,
                           timeout=timeout, check=False)
     lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
@@ -77,6 +81,9 @@ def run_load(data_dir: Path, org: str, dataset: Dataset, timeout: float = 7200.0
         started = time.perf_counter()
         result = _run_worker(data_dir, org, dataset, kinds, timeout)
         if result["ok"]:
+            if result.get("batches"):
+                notes.append(f"loaded in {result['batches']} transactions of at most "
+                             f"{BATCH_LINES:,} lines (one per file part)")
             allocated, apparent = disk_usage(data_dir)
             log(f"loaded in {result['seconds']:.1f} s "
                 f"(worker wall {time.perf_counter() - started:.1f} s)")

@@ -109,8 +109,11 @@ def generate_org(
     seed: int = 1,
     now: str = "2026-11-20T12:00:00Z",
     activity: bool = False,
+    events_per_contact: float = 30.0,
 ) -> dict[str, int]:
     """Write one org's JSONL files into `folder`; returns records written per kind.
+
+    Events average `events_per_contact` a contact (skewed per contact).
 
     The result always has the keys contacts, companies, deals, campaigns and events;
     the last three are 0 (and their files not written) unless `activity` is true.
@@ -136,7 +139,8 @@ def generate_org(
         sent = _campaigns(rng, now_s)
         counts["campaigns"] = _write(folder / "campaigns.jsonl", _campaign_records(sent))
         counts["deals"] = _write(folder / "deals.jsonl", _deals(rng, created, owners, now_s))
-        counts["events"] = _write(folder / "events.jsonl", _events(rng, created, sent, now_s))
+        events = _events(rng, created, sent, now_s, events_per_contact)
+        counts["events"] = _write(folder / "events.jsonl", events)
     return counts
 
 
@@ -381,14 +385,14 @@ def _deals(
 
 
 def _events(
-    rng: np.random.Generator, created: np.ndarray, sent: np.ndarray, now: int
+    rng: np.random.Generator, created: np.ndarray, sent: np.ndarray, now: int, rate: float
 ) -> Iterator[dict[str, Any]]:
-    """~30 events a contact on average, skewed (lognormal activity level x Poisson)."""
+    """`rate` events a contact on average, skewed (lognormal activity level x Poisson)."""
     past = np.sort(sent[sent <= now])
     for start in range(0, len(created), CHUNK):
         chunk = created[start:start + CHUNK]
         level = rng.lognormal(0.0, 1.0, len(chunk))
-        per = rng.poisson(30 * level / np.exp(0.5))
+        per = rng.poisson(rate * level / np.exp(0.5))
         contact = np.repeat(np.arange(len(chunk)), per)
         yield from _event_chunk(rng, start, contact, chunk[contact], past, now)
 
