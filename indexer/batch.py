@@ -18,7 +18,7 @@ from bitseg.errors import InvalidArgument, RecordError
 from bitseg.schema import CAMPAIGN_FIELDS, CUSTOM_TYPES, DEAL_FIELDS, FieldType, OrgSchema
 from indexer import records as rec
 from indexer.eventscan import EventColumns, columns_of, scan_events
-from indexer.prefetch import EventPrefetch, prefetchable
+from indexer.prefetch import Prefetch, prefetchable
 from indexer.sources import RawRecord, read_csv, read_jsonl
 
 KINDS = ("contacts", "companies", "deals", "campaigns", "events")
@@ -85,58 +85,61 @@ def iter_chunks(
 ) -> Iterator[tuple[str, list[Operation] | EventColumns]]:
     """(kind, operations) chunks in apply order; raises RecordError at the first bad record.
 
-    A large events file is parsed by a second process from the start (`prefetch`), so
-    its parsing overlaps the writing of the kinds applied before it.
+    Large files are parsed by a second process (`prefetch`) from the start, so parsing
+    overlaps the writing of what came before; loose records are parsed here, after the
+    files of their kind, as in process.
     """
-    prefetched: dict[int, EventPrefetch] = {}
+    located = prefetchable(files)
+    parser = Prefetch(schema, located, chunk) if located is not None else None
     try:
-        for f in files:
-            path = prefetchable(f.data) if f.kind == "events" and f.fmt == "jsonl" else None
-            if path is not None:
-                prefetched[id(f)] = EventPrefetch(path, f.data.tell(), f.name)  # type: ignore[union-attr]
-        yield from _chunks_in_order(schema, files, records, chunk, prefetched)
+        for kind in APPLY_ORDER:
+            if parser is None:
+                yield from kind_chunks(kind, schema, files, records, chunk)
+            else:
+                yield from parser.chunks(kind)  # type: ignore[misc]
+                yield from kind_chunks(kind, schema, [], records, chunk)
     finally:
-        for parser in prefetched.values():
+        if parser is not None:
             parser.close()
 
 
-def _chunks_in_order(
+def kind_chunks(
+    kind: str,
     schema: OrgSchema,
     files: list[FileInput],
     records: list[tuple[str, str, Mapping[str, object]]],
     chunk: int,
-    prefetched: Mapping[int, EventPrefetch],
 ) -> Iterator[tuple[str, list[Operation] | EventColumns]]:
-    for kind in APPLY_ORDER:
-        if kind == "events":
-            yield from _event_chunks(files, records, chunk, prefetched)
+    """The chunks of one kind: its files, then its loose records."""
+    if kind == "events":
+        yield from _event_chunks(files, records, chunk)
+        return
+    coercers = rec.Coercers(_type_of(kind, schema), "company." if kind == "companies" else "")
+    ops: list[Operation] = []
+    for f in files:
+        if f.kind != kind:
             continue
-        coercers = rec.Coercers(_type_of(kind, schema), "company." if kind == "companies" else "")
-        ops: list[Operation] = []
-        for f in files:
-            if f.kind != kind:
-                continue
-            rows = (
-                read_jsonl(f.data, f.name)
-                if f.fmt == "jsonl"
-                else read_csv(f.data, f.name, coercers.type_of)
-            )
-            for line, raw in rows:
-                ops.append(_operation(raw, coercers, f.name, line))
-                if len(ops) >= chunk:
-                    yield kind, ops
-                    ops = []
-        for index, (record_kind, op, raw) in enumerate(records, start=1):
-            if record_kind != kind:
-                continue
-            merged = dict(raw)
-            merged.setdefault("op", op)
-            ops.append(_operation(merged, coercers, "records", index))
+        rows = (
+            read_jsonl(f.data, f.name)
+            if f.fmt == "jsonl"
+            else read_csv(f.data, f.name, coercers.type_of)
+        )
+        for line, raw in rows:
+            ops.append(_operation(raw, coercers, f.name, line))
             if len(ops) >= chunk:
                 yield kind, ops
                 ops = []
-        if ops:
+    for index, (record_kind, op, raw) in enumerate(records, start=1):
+        if record_kind != kind:
+            continue
+        merged = dict(raw)
+        merged.setdefault("op", op)
+        ops.append(_operation(merged, coercers, "records", index))
+        if len(ops) >= chunk:
             yield kind, ops
+            ops = []
+    if ops:
+        yield kind, ops
 
 
 def _check_kind(kind: str, source: str) -> None:
@@ -155,17 +158,13 @@ def _type_of(kind: str, schema: OrgSchema) -> Callable[[str], FieldType | None]:
 
 
 def _event_chunks(
-    files: list[FileInput],
-    records: list[tuple[str, str, Mapping[str, object]]],
-    chunk: int,
-    prefetched: Mapping[int, EventPrefetch],
+    files: list[FileInput], records: list[tuple[str, str, Mapping[str, object]]], chunk: int
 ) -> Iterator[tuple[str, EventColumns]]:
-    """Events column-wise: files a block of lines at a time (`eventscan`, in this process
-    or a prefetching one), loose records `chunk` at a time."""
+    """Events column-wise: files a block of lines at a time (`eventscan`), loose records
+    `chunk` at a time."""
     for f in files:
         if f.kind == "events":
-            blocks = prefetched.get(id(f)) or scan_events(f.data, f.name)
-            for block in blocks:
+            for block in scan_events(f.data, f.name):
                 yield "events", block
     rows: list[tuple[str, str, int, str | None]] = []
     for index, (kind, _, raw) in enumerate(records, start=1):

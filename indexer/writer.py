@@ -34,7 +34,7 @@ from indexer.rangeindex import RangeMoves, equal_postings
 
 Fields = dict[str, object]
 _U64 = 8
-PENDING_POSTINGS = 40_000_000  # ~160 MB of column ids held before bitmaps are rewritten
+PENDING_POSTINGS = 120_000_000  # ~480 MB of column ids held before bitmaps are rewritten
 
 
 class SlotChanges:
@@ -81,19 +81,30 @@ class _Steps:
 
     def items(self) -> Iterator[tuple[tuple[str, str, bytes], list[tuple[bool, np.ndarray]]]]:
         for (entity, field), parts in self._by_field.items():
-            if len(parts) == 1:
-                remove, postings = parts[0]
-                for slot, cols in postings.items():
-                    yield (entity, field, slot), [(remove, cols)]
-                continue
-            per_slot: dict[bytes, list[tuple[bool, np.ndarray]]] = {}
+            # Slots in one part only (most: e.g. the values of a unique text field) are
+            # yielded as they are; the others are gathered in order first.
+            seen: set[bytes] = set()
+            repeated: set[bytes] = set()
+            for _, postings in parts:
+                keys_view = postings.keys()
+                if seen:
+                    repeated |= keys_view & seen
+                seen |= keys_view
+            del seen
             for remove, postings in parts:
-                for slot, cols in postings.items():
-                    slot_steps = per_slot.get(slot)
-                    if slot_steps is None:
-                        per_slot[slot] = [(remove, cols)]
-                    else:
-                        slot_steps.append((remove, cols))
+                if repeated:
+                    for slot, cols in postings.items():
+                        if slot not in repeated:
+                            yield (entity, field, slot), [(remove, cols)]
+                else:
+                    for slot, cols in postings.items():
+                        yield (entity, field, slot), [(remove, cols)]
+            if not repeated:
+                continue
+            per_slot: dict[bytes, list[tuple[bool, np.ndarray]]] = {s: [] for s in repeated}
+            for remove, postings in parts:
+                for slot in repeated & postings.keys():
+                    per_slot[slot].append((remove, postings[slot]))
             for slot, slot_steps in per_slot.items():
                 yield (entity, field, slot), (
                     _joined(slot_steps) if len(slot_steps) > 1 else slot_steps

@@ -9,7 +9,6 @@ line, and nothing of the batch is applied.
 from __future__ import annotations
 
 import contextlib
-import io
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,9 +19,10 @@ import indexer.batch as batch
 import indexer.prefetch as prefetch
 from bitseg.demo import demo_schema, generate_org
 from bitseg.errors import RecordError
+from bitseg.schema import OrgSchema
 from bitseg.service import Service, SourceFile
 from indexer import records as rec
-from indexer.eventscan import EventColumns, columns_of, scan_events
+from indexer.eventscan import EventColumns, columns_of
 from indexer.sources import read_jsonl
 
 KINDS = ("companies", "contacts", "campaigns", "deals", "events")
@@ -114,25 +114,60 @@ def test_a_bad_event_line_aborts_the_batch_by_file_and_line(
         service.close()
 
 
-def test_prefetch_sends_the_blocks_scan_events_makes(tmp_path: Path) -> None:
-    lines = [
-        b'{"contact_id":"c%d","type":"t%d","at":"2026-03-%02dT12:00:00Z"}'
-        % (i % 97, i % 5, i % 28 + 1)
-        for i in range(30_000)
-    ]
-    path = tmp_path / "events.jsonl"
-    path.write_bytes(b"x\n" + b"\n".join(lines) + b"\n")
-    with path.open("rb") as f:
-        f.readline()  # a stream already past its first line is read from where it stands
-        parser = prefetch.EventPrefetch(str(path), f.tell(), "events.jsonl")
+def test_prefetch_gives_the_chunks_parsed_in_process(org: Path) -> None:
+    schema = batch.declare(OrgSchema(), demo_schema())
+    with contextlib.ExitStack() as stack:
+        files = []
+        for kind in KINDS:
+            stream = stack.enter_context((org / f"{kind}.jsonl").open("rb"))
+            if kind == "contacts":
+                stream.readline()  # a stream is read from where it stands
+            files.append(batch.FileInput(kind, f"{kind}.jsonl", "jsonl", stream))
+        assert prefetch.prefetchable(files) is None  # smaller than MIN_BYTES together
+        monkey = pytest.MonkeyPatch()
+        monkey.setattr(prefetch, "MIN_BYTES", 0)
         try:
-            got = list(parser)
+            located = prefetch.prefetchable(files)
+        finally:
+            monkey.undo()
+        assert located is not None
+        parser = prefetch.Prefetch(schema, located, 700)
+        try:
+            got = [chunk for kind in batch.APPLY_ORDER for chunk in parser.chunks(kind)]
         finally:
             parser.close()
-        f.seek(2)
-        expected = list(scan_events(io.BytesIO(f.read()), "events.jsonl"))
-    assert len(got) == len(expected)
-    for a, b in zip(got, expected, strict=True):
+        expected = [
+            chunk for kind in batch.APPLY_ORDER
+            for chunk in batch.kind_chunks(kind, schema, files, [], 700)
+        ]
+    assert [kind for kind, _ in got] == [kind for kind, _ in expected]
+    for (kind, a), (_, b) in zip(got, expected, strict=True):
+        if kind != "events":
+            assert a == b
+            continue
         assert a.contact_ids == b.contact_ids and a.type_names == b.type_names
-        assert (a.contacts == b.contacts).all() and (a.types == b.types).all()
-        assert (a.times == b.times).all() and (a.campaigns == b.campaigns).all()
+        assert a.campaign_names == b.campaign_names
+        for name in ("contacts", "types", "campaigns", "times"):
+            assert (getattr(a, name) == getattr(b, name)).all()
+
+
+@pytest.mark.parametrize("parser_process", [True, False])
+def test_a_bad_contact_line_aborts_the_batch_by_file_and_line(
+    org: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parser_process: bool
+) -> None:
+    monkeypatch.setattr(prefetch, "MIN_BYTES", 0 if parser_process else 1 << 60)
+    folder = tmp_path / "org"
+    folder.mkdir()
+    for kind in KINDS:
+        (folder / f"{kind}.jsonl").write_bytes((org / f"{kind}.jsonl").read_bytes())
+    lines = (folder / "contacts.jsonl").read_bytes().splitlines(keepends=True)
+    lines[2500] = b'{"id":"c2500","lead_score":"eighty"}\n'
+    (folder / "contacts.jsonl").write_bytes(b"".join(lines))
+    with pytest.raises(RecordError) as err:
+        ingest(folder, tmp_path / "data")
+    assert err.value.message == 'contacts.jsonl:2501: lead_score: expected an integer, got "eighty"'
+    service = Service(tmp_path / "data")
+    try:
+        assert not service.org_exists("acme")
+    finally:
+        service.close()
