@@ -182,4 +182,4 @@ def _read(
     return BitMap.deserialize(bytes(raw[_VERSION:])) if raw is not None else BitMap()
 
 
-assert CUMULATIVE == cumulative_slot(0, 0)[:1]
+assert cumulative_slot(0, 0)[:1] == CUMULATIVE

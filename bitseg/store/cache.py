@@ -46,7 +46,9 @@ class BitmapCache:
         entry = self._entries.get(key)
         if entry is not None and entry.checked_gen == gen:
             self.hits += 1
-            self._entries.move_to_end(key)
+            with self._lock:  # another thread may evict it meanwhile: then just return it
+                if key in self._entries:
+                    self._entries.move_to_end(key)
             return entry.bitmap
         raw = fetch(key)  # type: ignore[operator]
         version = bytes(raw[:8]) if raw is not None else b""

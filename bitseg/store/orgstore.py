@@ -102,8 +102,7 @@ class OrgStore:
         self.leaf_results = LeafResults(max_bytes=max(cache_bytes // 8, 1 << 20))
         self.commit_listeners: list[Callable[[str], None]] = []  # called with the org name
         self.write_lock = threading.Lock()
-        self._schema_gen = -1
-        self._schema = OrgSchema()
+        self._schema: tuple[int, OrgSchema] = (-1, OrgSchema())
 
     def id_table(self, entity: str) -> IdTable:
         table = self._id_tables.get(entity)
@@ -137,11 +136,12 @@ class OrgStore:
 
     def schema(self, txn: lmdb.Transaction) -> OrgSchema:
         gen = self.generation(txn)
-        if gen != self._schema_gen:
+        cached_gen, schema = self._schema  # one tuple: readers on other threads see a pair
+        if gen != cached_gen:
             raw = txn.get(SCHEMA_KEY, db=self.db["meta"])
-            self._schema = OrgSchema.from_json(orjson.loads(bytes(raw))) if raw else OrgSchema()
-            self._schema_gen = gen
-        return self._schema
+            schema = OrgSchema.from_json(orjson.loads(bytes(raw))) if raw else OrgSchema()
+            self._schema = (gen, schema)
+        return schema
 
     def put_schema(self, txn: lmdb.Transaction, schema: OrgSchema) -> None:
         txn.put(SCHEMA_KEY, orjson.dumps(schema.to_json()), db=self.db["meta"])

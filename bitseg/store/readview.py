@@ -29,7 +29,8 @@ class ReadView:
         self.txn = txn
         self.gen = store.generation(txn)
         self._bm = store.db["bm"]
-        self._fetch = lambda key: txn.get(key, db=self._bm)
+        bm = self._bm  # not `self`: a closure over the view would keep it (and its
+        self._fetch = lambda key: txn.get(key, db=bm)  # read transaction) alive until GC
         self._vocab: dict[tuple[str, str, bytes], list[str]] = {}
         self._range_index: bool | None = None
 
