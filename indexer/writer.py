@@ -10,7 +10,7 @@ query time. Only the touched (field, slot, shard) bitmaps are rewritten.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 import lmdb
 import numpy as np
@@ -220,7 +220,6 @@ class _BatchRun(ActivityWriter):
 
     # -- contacts --------------------------------------------------------------------------
     def contacts(self, ops: list[Operation]) -> None:
-        before, after = self._collapse(keys.CONTACT, ops, "contacts")
         companies = self.projections
 
         def company_of(fields: Fields | None) -> Fields:
@@ -231,6 +230,11 @@ class _BatchRun(ActivityWriter):
                 companies[cid] = _projection(_company_fields(self._company_record(cid)))
             return companies[cid]
 
+        new_cols = self._new_columns(keys.CONTACT, ops)
+        if new_cols is not None:
+            self._insert_contacts(ops, new_cols, company_of)
+            return
+        before, after = self._collapse(keys.CONTACT, ops, "contacts")
         diffs = FieldDiffs()
         for ext_id, final in after.items():
             col = self.ids.col(keys.CONTACT, ext_id, create=final is not None)
@@ -243,6 +247,47 @@ class _BatchRun(ActivityWriter):
             diffs.add(col, old_eff, new_eff)
             self._put_record(keys.CONTACT, col, ext_id, final)
             self._live(keys.CONTACT, col, old is not None, final is not None)
+        self._encode(keys.CONTACT, diffs)
+
+    def _new_columns(self, entity: str, ops: list[Operation]) -> list[int] | None:
+        """Columns for a chunk of upserts of distinct ids new to the store and the batch
+        (a bulk insert), or None (then nothing is assigned)."""
+        col_of = self.ids.col
+        if any(op.op != "upsert" for op in ops) or len({op.id for op in ops}) != len(ops):
+            return None
+        if any(col_of(entity, op.id, create=False) is not None for op in ops):
+            return None
+        return [col_of(entity, op.id, create=True) for op in ops]  # type: ignore[misc]
+
+    def _insert_contacts(
+        self, ops: list[Operation], cols: list[int], company_of: Callable[[Fields], Fields]
+    ) -> None:
+        """`contacts` for new contacts: every field is an addition (what `_collapse` and
+        the diffs give for them, without the per-record bookkeeping)."""
+        diffs = FieldDiffs()
+        by_field = diffs.by_field
+        derive = rec.derive_contact
+        for col, op in zip(cols, ops, strict=True):
+            eff = derive(op.fields)
+            projection = company_of(op.fields)
+            if projection:
+                eff.update(projection)
+            for name, value in eff.items():
+                entry = by_field.get(name)
+                if entry is None:
+                    entry = by_field[name] = ([], [], [], [])
+                entry[2].append(col)
+                entry[3].append(value)
+        dumps = orjson.dumps
+        self.txn.cursor(db=self.store.db["rec"]).putmulti(
+            [
+                (keys.col_key(keys.CONTACT, col), dumps({"id": op.id, **op.fields}))
+                for col, op in zip(cols, ops, strict=True)
+            ]
+        )
+        self.live_changes.setdefault((keys.CONTACT, False), []).extend(cols)
+        total = self.summary.setdefault("contacts", {"upserted": 0, "patched": 0, "deleted": 0})
+        total["upserted"] += len(ops)
         self._encode(keys.CONTACT, diffs)
 
     # -- helpers ---------------------------------------------------------------------------
@@ -395,11 +440,14 @@ class _BatchRun(ActivityWriter):
 
     def _write_texts(self) -> None:
         db = self.store.db["txt"]
+        puts = []
         for key, value in self.text_puts.items():
             if value is None:
                 self.txn.delete(key, db=db)
             else:
-                self.txn.put(key, value, db=db)
+                puts.append((key, value))
+        if puts:
+            self.txn.cursor(db=db).putmulti(puts)
 
 
 def _effective(own: Fields | None, projection: Fields) -> Fields:

@@ -17,6 +17,7 @@ import pytest
 
 import indexer.batch as batch
 import indexer.prefetch as prefetch
+import indexer.writer as writer
 from bitseg.demo import demo_schema, generate_org
 from bitseg.errors import RecordError
 from bitseg.schema import OrgSchema
@@ -171,3 +172,33 @@ def test_a_bad_contact_line_aborts_the_batch_by_file_and_line(
         assert not service.org_exists("acme")
     finally:
         service.close()
+
+
+@pytest.mark.parametrize("twice", [False, True])
+def test_insert_path_and_general_path_give_identical_stores(
+    org: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, twice: bool
+) -> None:
+    """New contacts take the insert path; a chunk with an id twice (or anything but new
+    upserts) takes the general one. Both must write the same store."""
+    folder = tmp_path / "org"
+    folder.mkdir()
+    for kind in KINDS:
+        (folder / f"{kind}.jsonl").write_bytes((org / f"{kind}.jsonl").read_bytes())
+    if twice:
+        lines = (folder / "contacts.jsonl").read_bytes().splitlines(keepends=True)
+        (folder / "contacts.jsonl").write_bytes(b"".join(lines + lines[10:20]))
+    monkeypatch.setattr(prefetch, "MIN_BYTES", 1 << 60)
+    calls: list[bool] = []
+    new_columns = writer._BatchRun._new_columns
+
+    def spy(self: writer._BatchRun, entity: str, ops: list[batch.Operation]) -> object:
+        cols = new_columns(self, entity, ops)
+        calls.append(cols is not None)
+        return cols
+
+    monkeypatch.setattr(writer._BatchRun, "_new_columns", spy)
+    ingest(folder, tmp_path / "insert")
+    assert calls == [not twice]
+    monkeypatch.setattr(writer._BatchRun, "_new_columns", lambda self, entity, ops: None)
+    ingest(folder, tmp_path / "general")
+    assert dump(tmp_path / "insert") == dump(tmp_path / "general")
