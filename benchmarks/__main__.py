@@ -45,12 +45,13 @@ from benchmarks.report import (
     versions,
 )
 from benchmarks.rules import SEGMENT_NAME, SEGMENT_RULE, BenchRule, benchmark_rules
-from benchmarks.server import start_server, vm_hwm_bytes
+from benchmarks.server import rss_anon_bytes, start_server, vm_hwm_bytes
 from benchmarks.throughput import run_throughput
 from benchmarks.update import run_updates
 from bitseg.client import BitsegClientError, Client
 from bitseg.rules import rule_from_json, to_text
 from bitseg.service import Service
+from bitseg.store.orgstore import cache_bytes_from_env
 from bitseg.timeutil import parse_instant
 
 _T0 = time.perf_counter()
@@ -185,6 +186,8 @@ def run_size(contacts: int, args: argparse.Namespace, rules: list[BenchRule],
                     peer.close()
                     peer = None
                 run.server_rss_bytes = vm_hwm_bytes(server.pid)
+                run.server_anon_bytes = rss_anon_bytes(server.pid)
+                run.cache_mb = cache_bytes_from_env() >> 20
                 supported = [r.rule for r in run.rules if r.status == OK]
                 if not args.skip_throughput and supported:
                     log("throughput:")

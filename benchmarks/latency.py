@@ -54,6 +54,7 @@ class RuleResult:
     note: str = ""
     members: int | None = None
     server: Sample = field(default_factory=Sample)
+    server_cold: Sample = field(default_factory=Sample)  # plan and leaf caches dropped
     eval: Sample = field(default_factory=Sample)
     e2e: Sample = field(default_factory=Sample)
     preview: Sample = field(default_factory=Sample)
@@ -141,6 +142,12 @@ def _measure_bitseg(result: RuleResult, service: Service, client: Client, org: s
         result.mismatches.append(f"in-process count {local_count:,} != gRPC count {count:,}")
     result.server = repeat(lambda: service.count(org, model, now_epoch)[1],
                            cfg.reps, cfg.warmup, cfg.budget)
+
+    def cold_count() -> float:
+        service.forget_query_caches(org)  # as after a write: no plan, no cached leaf
+        return service.count(org, model, now_epoch)[1]
+
+    result.server_cold = repeat(cold_count, cfg.reps, cfg.warmup, cfg.budget)
 
     def grpc_count() -> float:
         started = time.perf_counter()

@@ -47,9 +47,19 @@ def child_env() -> dict[str, str]:
 
 def vm_hwm_bytes(pid: int | str = "self") -> int:
     """Peak resident set size (VmHWM) of a live process, from /proc; 0 if unknown."""
+    return _status_bytes(pid, "VmHWM:")
+
+
+def rss_anon_bytes(pid: int | str = "self") -> int:
+    """Anonymous resident memory (RssAnon: heap, caches; not LMDB's file-backed pages,
+    which the kernel can drop and which count in VmHWM) of a live process; 0 if unknown."""
+    return _status_bytes(pid, "RssAnon:")
+
+
+def _status_bytes(pid: int | str, label: str) -> int:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(label):
                 return int(line.split()[1]) * 1024
     except OSError:
         pass

@@ -288,6 +288,12 @@ class Service:
             limits = expanded_limits(limits)
         return plan(normalise(rule, schema, clock, limits))
 
+    def forget_query_caches(self, org: str) -> None:
+        """Drop the org's cached plans and leaf answers, as a write would (the next query
+        is then evaluated cold; used by the benchmarks)."""
+        self._plans.forget(org)
+        self._store(org).leaf_results.clear()
+
     def count(
         self, org: str, rule: Rule, now: int | None = None, key: Hashable | None = None
     ) -> tuple[int, float]:

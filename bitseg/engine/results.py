@@ -28,6 +28,11 @@ class LeafResults:
         self._entries: OrderedDict[Hashable, tuple[FrozenBitMap, int]] = OrderedDict()
         self._lock = threading.Lock()
 
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self.used = 0
+
     def get_or_compute(
         self, gen: int, key: Hashable, compute: Callable[[], FrozenBitMap]
     ) -> FrozenBitMap:
