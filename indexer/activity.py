@@ -137,7 +137,7 @@ class ActivityWriter:
             count=len(chunk.contact_ids),
         )  # contacts are numbered in order of first appearance, as the lines come
         cols = contact_cols[chunk.contacts]
-        self.dirty.append(cols)
+        self.dirty.append(contact_cols)  # each contact once, not once per event
         self.counts.events.add(
             cols, chunk.types, chunk.type_names, chunk.campaigns, chunk.campaign_names,
             chunk.times // DAY,

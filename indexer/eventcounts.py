@@ -19,7 +19,7 @@ import numpy as np
 from bitseg.store import keys
 
 _KEY_BITS = 32  # a family key is field part << 32 | contact column
-_DENSE_CELLS = 1 << 26  # counted with bincount when fields x columns is at most this
+_DENSE_CELLS = 1 << 24  # counted with bincount when fields x columns is at most this
 
 
 @dataclass
@@ -86,6 +86,8 @@ class EventTally:
         span = int(days.max()) - day0 + 1
         if span * len(tn) * ncamp < 1 << 62:
             day_off = days - day0
+            if span < 1 << 31:
+                day_off = day_off.astype(np.int32)
 
             def day(k: int) -> int:
                 return day0 + k
@@ -96,24 +98,34 @@ class EventTally:
             def day(k: int) -> int:
                 return int(distinct[k])
         del days
-        types = types.astype(np.int64)
         yield _family(types, cols, lambda k: keys.event_field(tn[k]))
-        yield _family(
-            types * span + day_off, cols,
-            lambda k: keys.event_field(tn[k // span], day=day(k % span)),
-        )
-        sel = campaigns >= 0
-        if not sel.any():
-            return
-        cols, types, campaigns, day_off = cols[sel], types[sel], campaigns[sel], day_off[sel]
-        pair = types * ncamp + campaigns.astype(np.int64)
-        yield _family(pair, cols, lambda k: keys.event_field(tn[k // ncamp], cn[k % ncamp]))
-        yield _family(
-            pair * span + day_off, cols,
-            lambda k: keys.event_field(
-                tn[k // (ncamp * span)], cn[(k // span) % ncamp], day(k % span)
-            ),
-        )
+        # The other families type by type: their fields differ by type, and the
+        # temporaries of a sort stay a type's share of the events.
+        for code, name in enumerate(tn):
+            sel = types == code
+            if not sel.any():
+                continue
+            t_cols, t_days, t_campaigns = cols[sel], day_off[sel], campaigns[sel]
+            del sel
+            yield _family(t_days, t_cols, lambda k, t=name: keys.event_field(t, day=day(k)))
+            has = t_campaigns >= 0
+            if not has.any():
+                continue
+            t_cols, t_days, t_campaigns = t_cols[has], t_days[has], t_campaigns[has]
+            del has
+            yield _family(t_campaigns, t_cols, lambda k, t=name: keys.event_field(t, cn[k]))
+            yield _family(
+                _combine(t_campaigns, span, t_days), t_cols,
+                lambda k, t=name: keys.event_field(t, cn[k // span], day(k % span)),
+            )
+
+
+def _combine(high: np.ndarray, base: int, low: np.ndarray) -> np.ndarray:
+    """high * base + low in 64 bits, built in place."""
+    out = high.astype(np.int64)
+    out *= base
+    out += low
+    return out
 
 
 def _concat(parts: list[np.ndarray]) -> np.ndarray:
@@ -132,28 +144,50 @@ def _code(codes: dict[str, int], names: list[str], name: str) -> int:
 
 
 def _family(part: np.ndarray, cols: np.ndarray, name_of: Callable[[int], str]) -> FamilyCounts:
-    """Events counted per (field part, column): fields named by `name_of(part)`."""
+    """Events counted per (field part, column): fields named by `name_of(part)`.
+
+    Temporaries are few and updated in place: this runs over tens of millions of events.
+    """
     top_col = int(cols.max()) + 1
     uniq: np.ndarray | None = None
     if int(part.max()) >= 1 << _KEY_BITS:  # a wide key space: number the parts first
         uniq, part = np.unique(part, return_inverse=True)
     top_part = int(part.max()) + 1
-    if top_part * top_col <= max(_DENSE_CELLS, 4 * len(cols)):
-        counts = np.bincount(part * top_col + cols, minlength=top_part * top_col)
+    if top_part * top_col <= _DENSE_CELLS:
+        cell = part.astype(np.int64)
+        cell *= top_col
+        cell += cols
+        counts = np.bincount(cell, minlength=top_part * top_col)
+        del cell
         cells = np.flatnonzero(counts)
-        parts, out_cols, incs = cells // top_col, (cells % top_col).astype(np.uint32), counts[cells]
+        incs = counts[cells].astype(np.int32)
+        del counts
+        out_cols = (cells % top_col).astype(np.uint32)
+        cells //= top_col
+        parts = cells
     else:
-        key = (part.astype(np.uint64) << np.uint64(_KEY_BITS)) | cols.astype(np.uint64)
+        key = part.astype(np.uint64)
+        key <<= np.uint64(_KEY_BITS)
+        key |= cols
         key.sort()
-        starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
-        incs = np.diff(np.r_[starts, len(key)])
+        change = np.empty(len(key), dtype=bool)
+        change[:1] = True
+        np.not_equal(key[1:], key[:-1], out=change[1:])
+        starts = np.flatnonzero(change)
+        del change
+        incs = np.diff(starts, append=len(key)).astype(np.int32)
         key = key[starts]
-        parts = (key >> np.uint64(_KEY_BITS)).astype(np.int64)
+        del starts
         out_cols = (key & np.uint64((1 << _KEY_BITS) - 1)).astype(np.uint32)
+        key >>= np.uint64(_KEY_BITS)
+        parts = key
     firsts = np.flatnonzero(np.r_[True, parts[1:] != parts[:-1]])
-    distinct = parts[firsts]
+    distinct = parts[firsts].astype(np.int64)
+    del parts
     if uniq is not None:
         distinct = uniq[distinct]
     fields = [name_of(k) for k in distinct.tolist()]
-    codes = np.repeat(np.arange(len(firsts)), np.diff(np.r_[firsts, len(parts)]))
-    return FamilyCounts(fields, codes, out_cols, incs.astype(np.int64))
+    codes = np.repeat(
+        np.arange(len(firsts), dtype=np.int32), np.diff(firsts, append=len(out_cols))
+    )
+    return FamilyCounts(fields, codes, out_cols, incs)

@@ -34,7 +34,7 @@ from indexer.rangeindex import RangeMoves, equal_postings
 
 Fields = dict[str, object]
 _U64 = 8
-PENDING_POSTINGS = 120_000_000  # ~480 MB of column ids held before bitmaps are rewritten
+PENDING_POSTINGS = 40_000_000  # ~160 MB of column ids held before bitmaps are rewritten
 
 
 class SlotChanges:
