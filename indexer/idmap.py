@@ -53,11 +53,14 @@ class IdMap:
 
     def flush(self) -> None:
         """Write new id mappings and the next-column counters."""
-        ids_db = self.store.db["ids"]
-        cols_db = self.store.db["cols"]
-        for entity, ext_id, col in self._pending:
-            self.txn.put(keys.id_key(entity, ext_id), keys.pack_col(col), db=ids_db)
-            self.txn.put(keys.col_key(entity, col), ext_id.encode(), db=cols_db)
+        if self._pending:
+            pending = self._pending
+            self.txn.cursor(db=self.store.db["ids"]).putmulti(
+                [(keys.id_key(e, ext_id), keys.pack_col(col)) for e, ext_id, col in pending]
+            )
+            self.txn.cursor(db=self.store.db["cols"]).putmulti(
+                [(keys.col_key(e, col), ext_id.encode()) for e, ext_id, col in pending]
+            )
         for entity, value in self._next.items():
             self.store.put_u32(self.txn, next_col_key(entity), value)
         self._pending.clear()

@@ -15,6 +15,7 @@ writer reaches it. `close` ends the child, so an aborted batch does not leave it
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import pickle
 import subprocess
@@ -124,7 +125,15 @@ class Prefetch:
             message = self._queue.popleft()
             self._queued -= len(message)
             self._ready.notify_all()
-        return pickle.loads(message)  # type: ignore[no-any-return]
+        # A chunk of contacts is a million objects: unpickled with the collector paused,
+        # which would otherwise walk the writer's whole heap several times meanwhile.
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            return pickle.loads(message)  # type: ignore[no-any-return]
+        finally:
+            if paused:
+                gc.enable()
 
     def chunks(self, kind: str) -> Iterator[tuple[str, object]]:
         """The chunks of `kind` (kinds must be asked for in apply order)."""
