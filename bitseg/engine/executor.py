@@ -69,9 +69,17 @@ class Executor:
 
     def evaluate(self, plan: Plan, shard: int) -> AnyBitMap:
         if isinstance(plan, Leaf):
-            if indexed_range(self.src, self.entity, plan.cond, self.field_type):
+            cond = plan.cond
+            if indexed_range(self.src, self.entity, cond, self.field_type):
                 return self._range(plan, shard)
-            return evaluate_leaf(self.src, self.entity, plan.cond, shard, self.field_type)
+            if cond.op in _UNIONS and len(cond.value) > 1:  # type: ignore[arg-type]
+                # A union of several value bitmaps is the costly part of a keyword list:
+                # kept per generation like ranges (builder UIs repeat their leaves).
+                return self._cached(
+                    ("leaf", self.entity, cond, shard),
+                    lambda: evaluate_leaf(self.src, self.entity, cond, shard, self.field_type),
+                )
+            return evaluate_leaf(self.src, self.entity, cond, shard, self.field_type)
         if isinstance(plan, DealsLeaf):
             return self._deals(plan, shard)
         if isinstance(plan, EventLeaf):
@@ -205,6 +213,9 @@ class Executor:
             if not result:
                 return 0 if count_only else EMPTY
         return len(result) if count_only else result
+
+
+_UNIONS = ("in", "has_any")
 
 
 def _frozen(bitmap: AnyBitMap) -> FrozenBitMap:
