@@ -18,7 +18,6 @@ from pyroaring import BitMap
 from bitseg.schema import FieldType
 from bitseg.store import keys
 from bitseg.store.rangekeys import (
-    CUMULATIVE,
     cumulative_slot,
     equal_slot,
     levels,
@@ -31,12 +30,10 @@ _NONE = -1  # "no value": below every coarse bucket
 _VERSION = 8
 
 
-def equal_postings(kind: FieldType, cols: np.ndarray, values: list[object]) -> Postings:
-    """Equality-bucket postings of every level for these columns' values."""
+def equal_postings(kind: FieldType, cols: np.ndarray, okeys: np.ndarray) -> Postings:
+    """Equality-bucket postings of every level for these columns' order keys."""
     if len(cols) == 0:
         return {}
-    cols = np.asarray(cols, dtype=np.uint32)
-    okeys = order_keys(kind, np.asarray(values, dtype=np.int64))
     shards = (cols >> keys.SHARD_BITS).astype(np.uint64)
     out: Postings = {}
     for level, shift in enumerate(levels(kind).equal):
@@ -67,25 +64,29 @@ class RangeMoves:
         self.events: dict[tuple[str, str, FieldType], list[tuple[np.ndarray, np.ndarray, int]]] = {}
         self.seq = 0
 
-    def record(
+    def encode(
         self,
         entity: str,
         field: str,
         kind: FieldType,
         rm: tuple[list[int], list[object]],
         add: tuple[list[int], list[object]],
-    ) -> None:
-        """One diff's removals (old values) then additions (new values) of one field."""
+    ) -> tuple[Postings, Postings]:
+        """One diff of one field: its removals (old values) and additions (new values)
+        as equality postings; their coarse buckets are kept, in order, for `apply`."""
         entries = self.events.setdefault((entity, field, kind), [])
         coarse = np.uint64(levels(kind).coarse)
+        postings: list[Postings] = []
         for (cols, values), is_add in ((rm, False), (add, True)):
             if not cols:
+                postings.append({})
                 continue
-            buckets = (order_keys(kind, np.asarray(values, dtype=np.int64)) >> coarse).astype(
-                np.int64
-            )
-            entries.append((np.asarray(cols, dtype=np.uint32), buckets, self.seq * 2 + is_add))
+            col_array = np.asarray(cols, dtype=np.uint32)
+            okeys = order_keys(kind, np.asarray(values, dtype=np.int64))
+            postings.append(equal_postings(kind, col_array, okeys))
+            entries.append((col_array, (okeys >> coarse).astype(np.int64), self.seq * 2 + is_add))
         self.seq += 1
+        return postings[0], postings[1]
 
     def apply(self, txn: lmdb.Transaction, db: object, version: bytes) -> None:
         for (entity, field, _kind), entries in self.events.items():
@@ -182,4 +183,3 @@ def _read(
     return BitMap.deserialize(bytes(raw[_VERSION:])) if raw is not None else BitMap()
 
 
-assert cumulative_slot(0, 0)[:1] == CUMULATIVE

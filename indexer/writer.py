@@ -30,7 +30,7 @@ from indexer.counts import CountIncrements
 from indexer.diffs import FieldDiffs
 from indexer.encoders import bitmap_of, bsi_depth, encode
 from indexer.idmap import IdMap
-from indexer.rangeindex import RangeMoves, equal_postings
+from indexer.rangeindex import RangeMoves
 
 Fields = dict[str, object]
 _U64 = 8
@@ -382,20 +382,15 @@ class _BatchRun(ActivityWriter):
                 self.dirty.append(np.asarray(rm_cols + add_cols, dtype=np.uint32))
         for name, (rm_cols, rm_vals, add_cols, add_vals) in diffs.by_field.items():
             kind = self._kind(entity, name)
-            ranged = self.range_index and rangekeys.indexed(kind, name)
             if rm_cols:
                 self.changes.add(entity, name, encode(kind, _u32(rm_cols), rm_vals), remove=True)
-                if ranged:
-                    postings = equal_postings(kind, _u32(rm_cols), rm_vals)
-                    self.changes.add(entity, name, postings, remove=True)
             if add_cols:
                 self.changes.add(entity, name, encode(kind, _u32(add_cols), add_vals), remove=False)
-                if ranged:
-                    postings = equal_postings(kind, _u32(add_cols), add_vals)
-                    self.changes.add(entity, name, postings, remove=False)
-            if ranged:
+            if self.range_index and rangekeys.indexed(kind, name):
                 moves = ((rm_cols, rm_vals), (add_cols, add_vals))
-                self.range_moves.record(entity, name, kind, *moves)
+                removed, added = self.range_moves.encode(entity, name, kind, *moves)
+                self.changes.add(entity, name, removed, remove=True)
+                self.changes.add(entity, name, added, remove=False)
             if kind in (FieldType.INT, FieldType.TIME) and add_vals:
                 depth = bsi_depth(np.asarray(add_vals, dtype=np.int64))
                 dkey = depth_key(entity, name)

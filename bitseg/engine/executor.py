@@ -16,7 +16,6 @@ from bitseg.engine import activity
 from bitseg.engine.bsi import AnyBitMap, bsi_range
 from bitseg.engine.leaves import (
     EMPTY,
-    RESTRICTED_BSI_BELOW,
     count_leaf,
     evaluate_leaf,
     indexed_range,
@@ -216,6 +215,7 @@ class Executor:
 
 
 _UNIONS = ("in", "has_any")
+RESTRICTED_BSI_BELOW = 2_048  # inside fewer candidates, slice-by-slice beats the index
 
 
 def _frozen(bitmap: AnyBitMap) -> FrozenBitMap:

@@ -22,7 +22,6 @@ from bitseg.schema import FieldType
 from bitseg.store import keys, rangekeys
 
 EMPTY = FrozenBitMap()
-RESTRICTED_BSI_BELOW = 2_048  # inside fewer candidates, slice-by-slice beats the index
 
 
 def evaluate_leaf(
@@ -33,9 +32,9 @@ def evaluate_leaf(
     field_type: Callable[[str], FieldType | None] | None = None,
     within: AnyBitMap | None = None,
 ) -> AnyBitMap:
-    """The columns of `shard` meeting `cond`. With `within`, a range (bit-sliced) leaf
-    is computed only inside it (the answer is then a subset of `within`); other leaves
-    ignore it."""
+    """The columns of `shard` meeting `cond`. A range comes from the range index, or,
+    with `within` (or in a store without the index), from the bit-sliced index computed
+    only inside `within` (the answer is then a subset of it); other leaves ignore it."""
     kind = (field_type or src.schema.field_type)(cond.field)
     if kind is None:
         raise InvalidArgument(f'field: unknown field "{cond.field}"')
@@ -44,10 +43,8 @@ def evaluate_leaf(
         return src.bitmap(entity, field, keys.EXISTS, shard)
     if kind in (FieldType.INT, FieldType.TIME) and op == "range":
         lo, hi = value  # type: ignore[misc]
-        small = within is not None and len(within) <= RESTRICTED_BSI_BELOW
-        if src.range_index and rangekeys.indexed(kind, field) and not small:
-            found = index_range(src, entity, field, kind, int(lo), int(hi), shard)
-            return found if within is None else found & within
+        if within is None and src.range_index and rangekeys.indexed(kind, field):
+            return index_range(src, entity, field, kind, int(lo), int(hi), shard)
         return _range(src, entity, field, int(lo), int(hi), shard, within)
     return _materialise(_other(src, entity, cond, kind, shard))
 
@@ -66,12 +63,11 @@ def count_leaf(
 ) -> int:
     """`len(evaluate_leaf(...))`, without building the set where its parts are disjoint
     (indexed ranges, `in` over keywords, text matched value by value)."""
+    ranged = indexed_range(src, entity, cond, field_type)
+    if ranged is not None:
+        return count_range(src, entity, cond, ranged, shard)
     kind = (field_type or src.schema.field_type)(cond.field)
-    if kind is None or cond.op == "exists":
-        return len(evaluate_leaf(src, entity, cond, shard, field_type))
-    if kind in (FieldType.INT, FieldType.TIME) and cond.op == "range":
-        if src.range_index and rangekeys.indexed(kind, cond.field):
-            return count_range(src, entity, cond, kind, shard)
+    if kind is None or cond.op in ("exists", "range"):
         return len(evaluate_leaf(src, entity, cond, shard, field_type))
     answer = _other(src, entity, cond, kind, shard)
     return sum(map(len, answer)) if isinstance(answer, Disjoint) else len(answer)
