@@ -93,6 +93,11 @@ UPPER_CASE_FIELDS = frozenset({"country", "company.country"})
 LOWER_CASE_FIELDS = frozenset({"email_domain", "company.domain"})
 
 DERIVED_FIELDS = frozenset({"email_domain"})
+# Contact text fields whose values are (nearly) unique per contact. They are indexed by
+# trigrams and the stored value only, without a bitmap per distinct value: that would be
+# one bitmap key per contact (60% of all keys of a bulk load) for an `eq` the trigrams
+# and one exact check answer as well.
+UNKEYED_TEXT_FIELDS = frozenset({"email", "phone"})
 
 OPERATORS: Mapping[FieldType, frozenset[str]] = {
     K: frozenset({"eq", "ne", "in", "not_in", "exists", "not_exists", "starts_with", "contains"}),

@@ -32,7 +32,11 @@ def bitmap_of(cols: np.ndarray) -> BitMap:
     return BitMap(array("I", cols.astype(np.uint32, copy=False).tobytes()))
 
 
-def encode(kind: FieldType, cols: np.ndarray, values: Sequence[object]) -> Postings:
+def encode(
+    kind: FieldType, cols: np.ndarray, values: Sequence[object], keyed: bool = True
+) -> Postings:
+    """Postings of one field's values; `keyed=False` (text only) leaves out the bitmap per
+    distinct value (see schema.UNKEYED_TEXT_FIELDS)."""
     if len(values) == 0:
         return {}
     if kind in (FieldType.KEYWORD, FieldType.REF):
@@ -57,6 +61,9 @@ def encode(kind: FieldType, cols: np.ndarray, values: Sequence[object]) -> Posti
     if kind == FieldType.TEXT:
         lowered = [str(v).lower() for v in values]
         out = encode_grams(cols, lowered)
+        out[keys.EXISTS] = cols
+        if not keyed:
+            return out
         short = [len(t.encode()) <= keys.MAX_TEXT_VALUE_KEY for t in lowered]
         out.update(
             _group(
@@ -66,7 +73,6 @@ def encode(kind: FieldType, cols: np.ndarray, values: Sequence[object]) -> Posti
         )
         if not all(short):  # too long for a value key: found by grams and an exact check
             out[keys.LONG_TEXT] = cols[~np.asarray(short, dtype=bool)]
-        out[keys.EXISTS] = cols
         return out
     raise ValueError(f"no encoder for {kind}")
 

@@ -19,7 +19,7 @@ from pyroaring import BitMap
 
 from bitseg.errors import InvalidArgument
 from bitseg.rules.limits import Limits
-from bitseg.schema import COMPANY_FIELDS, DEAL_FIELDS, FieldType, OrgSchema
+from bitseg.schema import COMPANY_FIELDS, DEAL_FIELDS, UNKEYED_TEXT_FIELDS, FieldType, OrgSchema
 from bitseg.segments.tracking import Tracker
 from bitseg.store import keys, rangekeys
 from bitseg.store.orgstore import OrgStore, depth_key, next_col_key
@@ -382,10 +382,13 @@ class _BatchRun(ActivityWriter):
                 self.dirty.append(np.asarray(rm_cols + add_cols, dtype=np.uint32))
         for name, (rm_cols, rm_vals, add_cols, add_vals) in diffs.by_field.items():
             kind = self._kind(entity, name)
+            keyed = not (entity == keys.CONTACT and name in UNKEYED_TEXT_FIELDS)
             if rm_cols:
-                self.changes.add(entity, name, encode(kind, _u32(rm_cols), rm_vals), remove=True)
+                removed = encode(kind, _u32(rm_cols), rm_vals, keyed)
+                self.changes.add(entity, name, removed, remove=True)
             if add_cols:
-                self.changes.add(entity, name, encode(kind, _u32(add_cols), add_vals), remove=False)
+                added = encode(kind, _u32(add_cols), add_vals, keyed)
+                self.changes.add(entity, name, added, remove=False)
             if self.range_index and rangekeys.indexed(kind, name):
                 moves = ((rm_cols, rm_vals), (add_cols, add_vals))
                 removed, added = self.range_moves.encode(entity, name, kind, *moves)

@@ -55,3 +55,62 @@ def test_text_predicates(
     rule = parse_text(f"job_title {op.replace('_', ' ')} {orjson.dumps(needle).decode()}")
     ids, _ = svc.resolve("t", rule, 0)
     assert {i for chunk in ids for i in chunk} == expected
+
+
+EMAILS = ["Ann@Acme.io", "ann@acme.io.evil", "bob@acme.io", "b@x.de", "a" * 300 + "@long.io",
+          "ünï@cödé.de", "+49 30 1234", "x@y.z"]
+EMAIL_CASES = [
+    ("eq", "ann@acme.io"), ("eq", "ANN@ACME.IO"), ("eq", "b@x.de"), ("eq", "x"), ("eq", "@"),
+    ("eq", "a" * 300 + "@long.io"), ("contains", "acme.io"), ("starts_with", "ann@"),
+    ("ends_with", ".de"), ("eq", "nobody@acme.io"), ("contains", "@"),
+]
+
+
+@pytest.fixture(scope="module")
+def email_org(tmp_path_factory: pytest.TempPathFactory) -> tuple[Service, dict[str, str]]:
+    rng = random.Random(5)
+    emails = {f"c{i}": rng.choice(EMAILS) for i in range(500)}
+    data = b"\n".join(
+        orjson.dumps({"id": c, "email": e, "phone": e}) for c, e in emails.items()
+    )
+    svc = Service(Path(tmp_path_factory.mktemp("email")))
+    svc.ingest("t", [SourceFile("contacts", "contacts.jsonl", "jsonl", data)])
+    return svc, emails
+
+
+@pytest.mark.parametrize("field", ["email", "phone"])
+@pytest.mark.parametrize(("op", "needle"), EMAIL_CASES)
+def test_unkeyed_text_fields(
+    email_org: tuple[Service, dict[str, str]], field: str, op: str, needle: str
+) -> None:
+    """email and phone keep no bitmap per value: every predicate is a trigram search with
+    an exact check, and agrees with plain Python."""
+    svc, emails = email_org
+    q = needle.lower()
+    test = {
+        "contains": lambda v: q in v, "starts_with": lambda v: v.startswith(q),
+        "ends_with": lambda v: v.endswith(q), "eq": lambda v: v == q,
+    }[op]
+    expected = {c for c, e in emails.items() if test(e.lower())}
+    rule = parse_text(f"{field} {op.replace('_', ' ')} {orjson.dumps(needle).decode()}")
+    ids, _ = svc.resolve("t", rule, 0)
+    assert {i for chunk in ids for i in chunk} == expected
+    assert svc.count("t", rule, 0)[0] == len(expected)
+
+
+def test_unkeyed_text_fields_have_no_value_bitmaps(
+    email_org: tuple[Service, dict[str, str]],
+) -> None:
+    svc, _ = email_org
+    store = svc._store("t")
+    with store.read() as txn:
+        for field in ("email", "phone"):
+            prefix = f"c\x00{field}\x00".encode()
+            cursor = txn.cursor(db=store.db["bm"])
+            slots = set()
+            if cursor.set_range(prefix):
+                for key in cursor.iternext(values=False):
+                    if not bytes(key).startswith(prefix):
+                        break
+                    slots.add(bytes(key)[len(prefix) : len(prefix) + 1])
+            assert slots == {b"g", b"x"}, (field, slots)

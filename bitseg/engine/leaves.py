@@ -4,7 +4,9 @@ keyword/ref/set/bool read value bitmaps; int/time use the range index (engine/ra
 or a bit-sliced range inside a small candidate set or in stores without one; text
 intersects trigram bitmaps and checks the candidates exactly against the stored
 lower-cased values (a query whose padded form is a single trigram, or shorter, is
-answered from the gram bitmaps alone, with no check).
+answered from the gram bitmaps alone, with no check); with many candidates, a keyed
+text field tests its distinct values instead. The unkeyed fields (email, phone: one
+value per contact) have no value bitmaps, so their `eq` is a trigram search too.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from bitseg.engine.ranges import index_range, index_range_count
 from bitseg.engine.source import BitmapSource
 from bitseg.errors import InvalidArgument
 from bitseg.rules.model import Condition
-from bitseg.schema import FieldType
+from bitseg.schema import UNKEYED_TEXT_FIELDS, FieldType
 from bitseg.store import keys, rangekeys
 
 EMPTY = FrozenBitMap()
@@ -150,10 +152,11 @@ VALUE_LEVEL_AFTER = 2_000  # candidates beyond which checking distinct values is
 def _text(
     src: BitmapSource, entity: str, field: str, op: str, q: str, shard: int
 ) -> AnyBitMap | Disjoint:
+    keyed = not (entity == keys.CONTACT and field in UNKEYED_TEXT_FIELDS)
     if op == "eq":
         if q == "":
             return EMPTY  # an empty text is no value
-        if len(q.encode()) <= keys.MAX_TEXT_VALUE_KEY:
+        if keyed and len(q.encode()) <= keys.MAX_TEXT_VALUE_KEY:
             return src.bitmap(entity, field, keys.value_slot(q), shard)
         padded = keys.TEXT_START + q + keys.TEXT_END
     elif op == "starts_with":
@@ -177,7 +180,7 @@ def _text(
     if len(padded) == 3 or not candidates:
         return candidates
     match = _TEXT_MATCH[op]
-    if len(candidates) > VALUE_LEVEL_AFTER:
+    if keyed and len(candidates) > VALUE_LEVEL_AFTER:
         # Many candidates usually means few distinct values (titles, cities, company
         # names): test each distinct value once and union the bitmaps of those that match.
         hits = [v for v in src.vocabulary(entity, field, keys.VALUE) if match(v, q)]
