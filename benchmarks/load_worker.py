@@ -4,9 +4,11 @@
         --kinds companies,contacts,campaigns,deals,events
 
 Prints one JSON line on stdout: {"ok": true, "seconds", "ingest_seconds", "applied",
-"vm_hwm_bytes"} (VmHWM read from /proc/self/status after the load, so it is the
-peak RSS of this whole loading process), or {"ok": false, "unsupported": bool,
-"error": "..."} when the service refuses the batch. Run by `benchmarks.load`.
+"vm_hwm_bytes", "writer_cpu_seconds", "parser_cpu_seconds"} (VmHWM read from
+/proc/self/status after the load, so it is the peak RSS of this whole loading process;
+CPU times from getrusage, the parser being the bulk load's second process), or
+{"ok": false, "unsupported": bool, "error": "..."} when the service refuses the batch.
+Run by `benchmarks.load`.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import itertools
+import resource
 import sys
 import time
 import traceback
@@ -52,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         result = _load_batched(service, args.org, kinds, args.source, args.batch_lines,
                                args.data, started)
         result["vm_hwm_bytes"] = vm_hwm_bytes()
+        result.update(_cpu_seconds())
         sys.stdout.write(orjson.dumps(result).decode() + "\n")
         sys.stdout.flush()
         return 0
@@ -61,9 +65,20 @@ def main(argv: list[str] | None = None) -> int:
         streams = {k: opened.enter_context((args.source / f"{k}.jsonl").open("rb")) for k in kinds}
         result = _load(service, args.org, kinds, streams, started)
     result["vm_hwm_bytes"] = vm_hwm_bytes()
+    result.update(_cpu_seconds())
     sys.stdout.write(orjson.dumps(result).decode() + "\n")
     sys.stdout.flush()
     return 0
+
+
+def _cpu_seconds() -> dict[str, float]:
+    """CPU time (user + system) of the writer (this process) and of its parse process."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {
+        "writer_cpu_seconds": own.ru_utime + own.ru_stime,
+        "parser_cpu_seconds": children.ru_utime + children.ru_stime,
+    }
 
 
 def _load(

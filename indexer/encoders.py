@@ -22,6 +22,7 @@ from bitseg.store import keys
 Postings = dict[bytes, np.ndarray]
 _EMPTY = np.zeros(0, dtype=np.uint32)
 _GRAM_WIDTH = 48  # longer strings are gram-split in Python; numpy handles the bulk
+_GRAM_SLICE = 65_536  # texts per gram-code matrix
 
 
 def bitmap_of(cols: np.ndarray) -> BitMap:
@@ -40,7 +41,7 @@ def encode(
     if len(values) == 0:
         return {}
     if kind in (FieldType.KEYWORD, FieldType.REF):
-        out = _group(cols, [keys.value_slot(v) for v in values])  # type: ignore[arg-type]
+        out = _group_values(cols, values)
         out[keys.EXISTS] = cols
         return out
     if kind == FieldType.BOOL:
@@ -66,9 +67,9 @@ def encode(
             return out
         short = [len(t.encode()) <= keys.MAX_TEXT_VALUE_KEY for t in lowered]
         out.update(
-            _group(
+            _group_values(
                 cols[np.asarray(short, dtype=bool)],
-                [keys.value_slot(t) for t, ok in zip(lowered, short, strict=True) if ok],
+                [t for t, ok in zip(lowered, short, strict=True) if ok],
             )
         )
         if not all(short):  # too long for a value key: found by grams and an exact check
@@ -122,23 +123,21 @@ def encode_grams(cols: np.ndarray, texts: list[str]) -> Postings:
 
 
 def _numpy_grams(cols: np.ndarray, texts: list[str]) -> Postings:
-    n = len(texts)
-    if n == 0:
+    if not texts:
         return {}
-    width = max(1, max(len(t) for t in texts))
-    chars = np.array(texts, dtype=f"<U{width}").view(np.uint32).reshape(n, width)
-    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=n)
-    padded = np.zeros((n, width + 2), dtype=np.uint64)
-    padded[:, 0] = ord(keys.TEXT_START)
-    padded[:, 1 : width + 1] = chars
-    padded[np.arange(n), lengths + 1] = ord(keys.TEXT_END)
-    codes = (padded[:, :-2] << np.uint64(42)) | (padded[:, 1:-1] << np.uint64(21)) | padded[:, 2:]
-    valid = np.arange(width)[None, :] < lengths[:, None]  # position i starts a gram iff i < len
-    gram_codes = codes[valid]
-    gram_cols = np.broadcast_to(cols[:, None], (n, width))[valid]
-    order = np.argsort(gram_codes, kind="stable")
+    # Gram codes are computed a slice of texts at a time (the padded character matrix is
+    # 8 bytes per character slot), then sorted and grouped once for the whole run.
+    pieces = [
+        _gram_codes(cols[at : at + _GRAM_SLICE], texts[at : at + _GRAM_SLICE])
+        for at in range(0, len(texts), _GRAM_SLICE)
+    ]
+    gram_codes = np.concatenate([codes for codes, _ in pieces])
+    gram_cols = np.concatenate([gcols for _, gcols in pieces])
+    del pieces
+    order = _gram_order(gram_codes)
     gram_codes = gram_codes[order]
     gram_cols = gram_cols[order]
+    del order
     bounds = np.flatnonzero(np.diff(gram_codes)) + 1
     starts = np.concatenate([[0], bounds])
     ends = np.concatenate([bounds, [len(gram_codes)]])
@@ -152,7 +151,47 @@ def _numpy_grams(cols: np.ndarray, texts: list[str]) -> Postings:
     return out
 
 
-def _group(cols: np.ndarray, slots: list[bytes]) -> Postings:
+_ASCII_GRAM = np.uint64((0x7F << 42) | (0x7F << 21) | 0x7F)
+
+
+def _gram_order(codes: np.ndarray) -> np.ndarray:
+    """A stable order of gram codes by value. When every gram is ASCII (the usual case) a
+    code fits in 21 bits and is sorted by two radix passes (numpy sorts 16- and 8-bit keys
+    stably in linear time), several times faster than a comparison sort of 20M codes."""
+    if not len(codes) or (codes & ~_ASCII_GRAM).any():
+        return np.argsort(codes, kind="stable")
+    small = (
+        ((codes >> np.uint64(42)) << np.uint64(14))
+        | (((codes >> np.uint64(21)) & np.uint64(0x7F)) << np.uint64(7))
+        | (codes & np.uint64(0x7F))
+    ).astype(np.uint32)
+    order = np.argsort(small.astype(np.uint16), kind="stable")  # low 16 bits
+    high = (small[order] >> 16).astype(np.uint8)
+    return order[np.argsort(high, kind="stable")]
+
+
+def _gram_codes(cols: np.ndarray, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(gram code, column) of every trigram of these texts (three 21-bit code points)."""
+    n = len(texts)
+    width = max(1, max(len(t) for t in texts))
+    chars = np.array(texts, dtype=f"<U{width}").view(np.uint32).reshape(n, width)
+    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=n)
+    padded = np.zeros((n, width + 2), dtype=np.uint64)
+    padded[:, 0] = ord(keys.TEXT_START)
+    padded[:, 1 : width + 1] = chars
+    padded[np.arange(n), lengths + 1] = ord(keys.TEXT_END)
+    codes = (padded[:, :-2] << np.uint64(42)) | (padded[:, 1:-1] << np.uint64(21)) | padded[:, 2:]
+    valid = np.arange(width)[None, :] < lengths[:, None]  # position i starts a gram iff i < len
+    return codes[valid], np.broadcast_to(cols[:, None], (n, width))[valid]
+
+
+def _group_values(cols: np.ndarray, values: Sequence[object]) -> Postings:
+    """`_group` by value slot, each distinct value turned into its slot once."""
+    grouped = _group(cols, values)  # type: ignore[arg-type]
+    return {keys.value_slot(value): members for value, members in grouped.items()}  # type: ignore[arg-type]
+
+
+def _group(cols: np.ndarray, slots: Sequence[bytes]) -> Postings:
     """Columns grouped by their slot, slots in order of first appearance.
 
     Each slot is numbered by the position of its first occurrence (one C-level pass of

@@ -65,28 +65,20 @@ class RangeMoves:
         self.seq = 0
 
     def encode(
-        self,
-        entity: str,
-        field: str,
-        kind: FieldType,
-        rm: tuple[list[int], list[object]],
-        add: tuple[list[int], list[object]],
-    ) -> tuple[Postings, Postings]:
-        """One diff of one field: its removals (old values) and additions (new values)
-        as equality postings; their coarse buckets are kept, in order, for `apply`."""
+        self, entity: str, field: str, kind: FieldType, cols: np.ndarray, values: np.ndarray,
+        is_add: bool,
+    ) -> Postings:
+        """One run of removals (old values) or additions (new values) of one field as
+        equality postings; their coarse buckets are kept, in order, for `apply`."""
+        if not len(cols):
+            return {}
         entries = self.events.setdefault((entity, field, kind), [])
+        col_array = np.asarray(cols, dtype=np.uint32)
+        okeys = order_keys(kind, np.asarray(values, dtype=np.int64))
         coarse = np.uint64(levels(kind).coarse)
-        postings: list[Postings] = []
-        for (cols, values), is_add in ((rm, False), (add, True)):
-            if not cols:
-                postings.append({})
-                continue
-            col_array = np.asarray(cols, dtype=np.uint32)
-            okeys = order_keys(kind, np.asarray(values, dtype=np.int64))
-            postings.append(equal_postings(kind, col_array, okeys))
-            entries.append((col_array, (okeys >> coarse).astype(np.int64), self.seq * 2 + is_add))
+        entries.append((col_array, (okeys >> coarse).astype(np.int64), self.seq * 2 + is_add))
         self.seq += 1
-        return postings[0], postings[1]
+        return equal_postings(kind, col_array, okeys)
 
     def apply(self, txn: lmdb.Transaction, db: object, version: bytes) -> None:
         for (entity, field, _kind), entries in self.events.items():

@@ -9,6 +9,7 @@ query time. Only the touched (field, slot, shard) bitmaps are rewritten.
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 
@@ -27,7 +28,7 @@ from indexer import records as rec
 from indexer.activity import ActivityWriter, count_field_kind
 from indexer.batch import Operation
 from indexer.counts import CountIncrements
-from indexer.diffs import FieldDiffs
+from indexer.diffs import FieldDiffs, ValueRuns
 from indexer.encoders import bitmap_of, bsi_depth, encode
 from indexer.idmap import IdMap
 from indexer.rangeindex import RangeMoves
@@ -35,6 +36,7 @@ from indexer.rangeindex import RangeMoves
 Fields = dict[str, object]
 _U64 = 8
 PENDING_POSTINGS = 40_000_000  # ~160 MB of column ids held before bitmaps are rewritten
+PENDING_VALUES = 12_000_000  # field values held (ValueRuns) before they are encoded
 
 
 class SlotChanges:
@@ -135,6 +137,21 @@ class Writer:
         self, schema: OrgSchema, chunks: Iterable[tuple[str, object]], now: int | None = None
     ) -> dict[str, dict[str, int]]:
         """Apply every chunk in one write transaction; any exception aborts all of it."""
+        # The cyclic collector is paused for the batch: a bulk load allocates millions of
+        # objects that are freed by reference counting, and each collection would walk
+        # the batch's whole heap (tens of seconds over a 1M-contact load). Anything
+        # cyclic left behind is collected when it resumes.
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            return self._apply(schema, chunks, now)
+        finally:
+            if paused:
+                gc.enable()
+
+    def _apply(
+        self, schema: OrgSchema, chunks: Iterable[tuple[str, object]], now: int | None
+    ) -> dict[str, dict[str, int]]:
         with self.store.write() as txn:
             self.store.put_schema(txn, schema)
             self.store.start_range_index(txn)
@@ -170,6 +187,7 @@ class _BatchRun(ActivityWriter):
         self.gen = store.generation(txn)
         self.ids = IdMap(store, txn)
         self.changes = SlotChanges()
+        self.values = ValueRuns()
         self.text_puts: dict[bytes, bytes | None] = {}
         self.summary: dict[str, dict[str, int]] = {}
         self.projections: dict[str, Fields] = {}
@@ -192,7 +210,7 @@ class _BatchRun(ActivityWriter):
         self.text_puts = {}
         self.write_owners()
         self.apply_counts(force=final)
-        if final or self.changes.pending > PENDING_POSTINGS:
+        if final or self.changes.pending > PENDING_POSTINGS or self.values.size > PENDING_VALUES:
             self._write_bitmaps()
             self.changes = SlotChanges()
 
@@ -382,18 +400,10 @@ class _BatchRun(ActivityWriter):
                 self.dirty.append(np.asarray(rm_cols + add_cols, dtype=np.uint32))
         for name, (rm_cols, rm_vals, add_cols, add_vals) in diffs.by_field.items():
             kind = self._kind(entity, name)
-            keyed = not (entity == keys.CONTACT and name in UNKEYED_TEXT_FIELDS)
             if rm_cols:
-                removed = encode(kind, _u32(rm_cols), rm_vals, keyed)
-                self.changes.add(entity, name, removed, remove=True)
+                self.values.add(entity, name, kind, True, rm_cols, rm_vals)
             if add_cols:
-                added = encode(kind, _u32(add_cols), add_vals, keyed)
-                self.changes.add(entity, name, added, remove=False)
-            if self.range_index and rangekeys.indexed(kind, name):
-                moves = ((rm_cols, rm_vals), (add_cols, add_vals))
-                removed, added = self.range_moves.encode(entity, name, kind, *moves)
-                self.changes.add(entity, name, removed, remove=True)
-                self.changes.add(entity, name, added, remove=False)
+                self.values.add(entity, name, kind, False, add_cols, add_vals)
             if kind in (FieldType.INT, FieldType.TIME) and add_vals:
                 depth = bsi_depth(np.asarray(add_vals, dtype=np.int64))
                 dkey = depth_key(entity, name)
@@ -416,7 +426,17 @@ class _BatchRun(ActivityWriter):
         assert kind is not None, (entity, name)
         return kind
 
+    def _encode_runs(self) -> None:
+        """The held value runs as postings (see `ValueRuns`), in order per field."""
+        for entity, name, kind, remove, cols, values in self.values.drain():
+            keyed = not (entity == keys.CONTACT and name in UNKEYED_TEXT_FIELDS)
+            self.changes.add(entity, name, encode(kind, cols, values, keyed), remove=remove)
+            if self.range_index and rangekeys.indexed(kind, name):
+                moved = self.range_moves.encode(entity, name, kind, cols, values, not remove)  # type: ignore[arg-type]
+                self.changes.add(entity, name, moved, remove=remove)
+
     def _write_bitmaps(self) -> None:
+        self._encode_runs()
         db = self.store.db["bm"]
         version = self.gen.to_bytes(_U64, "big")
         for (entity, name, slot), steps in self.changes.steps.items():
