@@ -2,7 +2,9 @@
 
 Column ids are assigned in order of first appearance per entity and never reused for
 another id (a deleted record keeps its column, so re-creating it lands in the same
-place). Both directions are stored; lookups made during a batch are memoised.
+place). Both directions are stored; lookups made during a batch are memoised. Stores
+that keep id blocks (bitseg.store.idblocks) get each flush's new ids appended to them in
+the same transaction, so the blocks never differ from the per-column entries.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import lmdb
 
 from bitseg.errors import InvalidArgument
-from bitseg.store import keys
+from bitseg.store import idblocks, keys
 from bitseg.store.orgstore import OrgStore, next_col_key
 
 MAX_COLUMNS = 1 << 32
@@ -24,6 +26,8 @@ class IdMap:
         self._next: dict[str, int] = {}
         self._stored_next: dict[str, int] = {}
         self._pending: list[tuple[str, str, int]] = []
+        # Decided once, before this batch assigns anything: a fresh store starts blocks.
+        self._block_bits = store.start_id_blocks(txn)
 
     def next_col(self, entity: str) -> int:
         if entity not in self._next:
@@ -61,6 +65,20 @@ class IdMap:
             self.txn.cursor(db=self.store.db["cols"]).putmulti(
                 [(keys.col_key(e, col), ext_id.encode()) for e, ext_id, col in pending]
             )
+            if self._block_bits:
+                self._append_blocks(pending)
         for entity, value in self._next.items():
             self.store.put_u32(self.txn, next_col_key(entity), value)
         self._pending.clear()
+
+    def _append_blocks(self, pending: list[tuple[str, str, int]]) -> None:
+        by_entity: dict[str, tuple[list[int], list[str]]] = {}
+        for entity, ext_id, col in pending:
+            cols, ids = by_entity.setdefault(entity, ([], []))
+            cols.append(col)
+            ids.append(ext_id)
+        for entity, (cols, ids) in by_entity.items():
+            # Assigned in order of first appearance: each entity's columns are ascending.
+            idblocks.append_ids(
+                self.txn, self.store.db["cols"], entity, self._block_bits, cols, ids
+            )

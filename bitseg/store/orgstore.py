@@ -1,7 +1,8 @@
 """One org's LMDB environment: its named databases, its meta values and its bitmap cache.
 
 Databases: `meta` (generation, schema, counters), `bm` (bitmaps, see keys.py),
-`ids` (entity + external id -> column id), `cols` (entity + column id -> external id),
+`ids` (entity + external id -> column id), `cols` (entity + column id -> external id,
+and the same packed in blocks of columns: bitseg.store.idblocks),
 `rec` (entity + column id -> stored record as JSON), `txt` (lower-cased text values
 for the exact check behind n-gram narrowing). Every committed write transaction bumps
 the generation, which readers use to revalidate their caches cheaply.
@@ -23,6 +24,7 @@ import orjson
 from bitseg.engine.results import LeafResults
 from bitseg.errors import InvalidArgument
 from bitseg.schema import OrgSchema
+from bitseg.store import idblocks
 from bitseg.store.cache import BitmapCache
 from bitseg.store.idtable import IdTable
 
@@ -36,7 +38,9 @@ DB_NAMES = ("meta", "bm", "ids", "cols", "rec", "txt", "seg", "log", "hooks")
 GEN_KEY = b"gen"
 SCHEMA_KEY = b"schema"
 RANGE_INDEX_KEY = b"range-index"  # set in stores whose int/time fields have a range index
+ID_BLOCKS_KEY = b"id-blocks"  # set (to the block bits) in stores that keep id blocks
 _RECORD_ENTITIES = ("c", "o", "d")
+_ID_ENTITIES = ("c", "o", "d", "m")  # every entity that is assigned columns
 
 
 CACHE_ENV = "BITSEG_CACHE_MB"
@@ -157,6 +161,21 @@ class OrgStore:
             return
         if all(self.get_u32(txn, next_col_key(e)) == 0 for e in _RECORD_ENTITIES):
             txn.put(RANGE_INDEX_KEY, b"1", db=self.db["meta"])
+
+    def id_block_bits(self, txn: lmdb.Transaction) -> int:
+        """log2 of the columns an id block covers in this store; 0: no id blocks."""
+        raw = txn.get(ID_BLOCKS_KEY, db=self.db["meta"])
+        return raw[0] if raw is not None else 0
+
+    def start_id_blocks(self, txn: lmdb.Transaction) -> int:
+        """Stores created by this version keep id blocks from their first column on (with
+        the block size of the day, recorded); an older store (columns but no flag) goes on
+        translating through the `cols` entries. The store's block bits, or 0."""
+        bits = self.id_block_bits(txn)
+        if bits == 0 and all(self.get_u32(txn, next_col_key(e)) == 0 for e in _ID_ENTITIES):
+            bits = idblocks.BLOCK_BITS
+            txn.put(ID_BLOCKS_KEY, bytes((bits,)), db=self.db["meta"])
+        return bits
 
     def get_u32(self, txn: lmdb.Transaction, key: bytes) -> int:
         raw = txn.get(key, db=self.db["meta"])
