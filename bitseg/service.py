@@ -165,12 +165,15 @@ class Service:
         return _inode(store) == self._unconfirmed[org]
 
     def warm(self) -> None:
-        """Open every org and build its contact id table, so the first large resolve does
-        not pay for it (called once in the background when the server starts)."""
+        """Open every org, so the first query does not pay for it (called once in the
+        background when the server starts). A store from before id blocks also gets its
+        in-memory contact id table built, so its first large resolve does not wait."""
         for path in sorted(self.data_dir.iterdir()):
             if (path / "data.mdb").exists() and self.org_exists(path.name):
                 store = self._store(path.name)
                 with store.read() as txn:
+                    if store.id_block_bits(txn):
+                        continue  # the id blocks are read from the map: nothing to build
                     next_col = store.get_u32(txn, next_col_key(CONTACT))
                     store.id_table(CONTACT).ids(txn, store.db["cols"], next_col)
 
@@ -353,15 +356,22 @@ class Service:
         now: int | None = None,
         chunk_size: int = 65_536,
         key: Hashable | None = None,
-    ) -> tuple[Iterator[list[str]], float]:
+        packed_bytes: int = 0,
+    ) -> tuple[IdChunks | PackedIds, float]:
+        """Every member's external id, in chunks of `chunk_size` ids; with `packed_bytes`,
+        in newline-joined UTF-8 pieces of at most that many bytes instead (gathered from
+        the store's id blocks without a str per id). Either knows its `total` up front."""
         started = time.perf_counter()
         store = self._store(org)
         with store.read() as txn:
             view = _read_view(store, txn)
             members = self._members(view, rule, now, key)
-            ids = store_ids(view, members)
-        elapsed = time.perf_counter() - started
-        return IdChunks(ids, chunk_size), elapsed
+            if packed_bytes:
+                pieces, total = view.packed_ids(CONTACT, members, packed_bytes)
+                chunks: IdChunks | PackedIds = PackedIds(pieces, total)
+            else:
+                chunks = IdChunks(store_ids(view, members), chunk_size)
+        return chunks, time.perf_counter() - started
 
     def list_members(
         self,
@@ -560,6 +570,17 @@ class IdChunks:
     def __iter__(self) -> Iterator[list[str]]:
         for start in range(0, len(self.ids), self.chunk_size):
             yield self.ids[start : start + self.chunk_size]
+
+
+class PackedIds:
+    """Member ids as newline-joined UTF-8 pieces, with the total known up front."""
+
+    def __init__(self, pieces: list[bytes], total: int) -> None:
+        self.pieces = pieces
+        self.total = total
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self.pieces)
 
 
 def _first(members: AnyBitMap, start: int, n: int) -> list[int]:

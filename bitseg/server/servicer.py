@@ -31,6 +31,7 @@ from bitseg.server.rulecache import RuleCache
 from bitseg.server.segment_rpcs import SegmentRpcs, selected_rule
 from bitseg.server.wire import decode_rule, micros, parse_now
 from bitseg.service import Service
+from bitseg.store.idblocks import pack_strs
 from bitseg.v1 import bitseg_pb2 as pb
 from bitseg.v1 import bitseg_pb2_grpc as pb_grpc
 
@@ -65,15 +66,14 @@ def _split(ids: list[str], size: int) -> Iterator[list[str]]:
         yield ids[start : start + step]
 
 
-def _chunks(ids_chunks: Iterable[list[str]], packed: bool) -> Iterator[pb.ResolveChunk]:
+def _chunks(ids_chunks: Iterable[list[str] | bytes], packed: bool) -> Iterator[pb.ResolveChunk]:
+    """Resolve chunks of id lists, or of pieces the service already packed (bytes)."""
     for ids in ids_chunks:
-        if packed:
-            data = "\n".join(ids).encode()
-            if len(data) <= CHUNK_BYTES:
-                yield pb.ResolveChunk(ids_packed=data)
-                continue
-            for piece in _split(ids, len(data)):
-                yield pb.ResolveChunk(ids_packed="\n".join(piece).encode())
+        if isinstance(ids, bytes):
+            yield pb.ResolveChunk(ids_packed=ids)
+        elif packed:
+            for piece in pack_strs(ids, CHUNK_BYTES):
+                yield pb.ResolveChunk(ids_packed=piece)
         else:
             for piece in _split(ids, sum(map(len, ids)) + 3 * len(ids)):
                 yield pb.ResolveChunk(ids=piece)
@@ -139,7 +139,9 @@ class BitsegServicer(SegmentRpcs, ChangeRpcs, NlRpcs, pb_grpc.BitsegServicer):
         self, request: pb.ResolveRequest, context: grpc.ServicerContext
     ) -> Iterator[pb.ResolveChunk]:
         org, rule, now, key = self._query(request)
-        chunks, seconds = self.service.resolve(org, rule, now, key=key)
+        # Packed: the service gathers newline-joined pieces straight from the id blocks.
+        packed_bytes = CHUNK_BYTES if request.packed else 0
+        chunks, seconds = self.service.resolve(org, rule, now, key=key, packed_bytes=packed_bytes)
         total = getattr(chunks, "total", None)
         if total is None:  # the service gives no total up front: gather the ids first
             chunks = list(chunks)

@@ -3,7 +3,8 @@
 `ReadView` implements the engine's `BitmapSource` protocol: bitmaps by
 (entity, field, slot, shard) through the org's cache, bit-slice depths, the value
 and n-gram vocabularies of a field, lower-cased text values for exact checks, and
-the id/record lookups that turn column ids back into members.
+the id/record lookups that turn column ids back into members (many at once from the
+store's id blocks, bitseg.store.idblocks).
 """
 
 from __future__ import annotations
@@ -18,7 +19,10 @@ from pyroaring import BitMap, FrozenBitMap
 
 from bitseg.schema import OrgSchema
 from bitseg.store import keys
+from bitseg.store.idblocks import PACKED_CHUNK_BYTES, IdBlocks, pack_strs
 from bitseg.store.orgstore import SCHEMA_KEY, OrgStore, depth_key, next_col_key
+
+BULK_MIN = 2_000  # fewer members are translated one `cols` entry at a time
 
 
 class ReadView:
@@ -167,14 +171,38 @@ class ReadView:
         get = self.txn.get
         return [bytes(get(keys.col_key(entity, col), db=db)).decode() for col in cols]
 
+    def _id_blocks(self, entity: str) -> IdBlocks | None:
+        """The entity's id blocks, or None in a store created before them."""
+        bits = self.store.id_block_bits(self.txn)
+        return IdBlocks(self.txn, self.store.db["cols"], entity, bits) if bits else None
+
     def external_ids_bulk(self, entity: str, members: BitMap | FrozenBitMap) -> list[str]:
-        """External ids of many columns at once, through the org's in-memory id table."""
-        if len(members) < 2_000:
+        """External ids of many columns at once: from the id blocks, or (older stores)
+        through the org's in-memory id table."""
+        if len(members) < BULK_MIN:
             return self.external_ids(entity, members)
+        cols = np.frombuffer(members.to_array(), dtype=np.uint32)
+        blocks = self._id_blocks(entity)
+        if blocks is not None:
+            return blocks.ids(cols)
+        return self._legacy_ids(entity, cols)
+
+    def _legacy_ids(self, entity: str, cols: np.ndarray) -> list[str]:
         next_col = self.store.get_u32(self.txn, next_col_key(entity))
         table = self.store.id_table(entity).ids(self.txn, self.store.db["cols"], next_col)
-        cols = np.frombuffer(members.to_array(), dtype=np.uint32)
         return table[cols].tolist()
+
+    def packed_ids(
+        self, entity: str, members: BitMap | FrozenBitMap, chunk_bytes: int = PACKED_CHUNK_BYTES
+    ) -> tuple[list[bytes], int]:
+        """The external ids of `members` as newline-joined UTF-8 pieces of at most
+        `chunk_bytes` (whole ids, no trailing newline; copied out of the transaction),
+        and how many ids they hold. With id blocks no Python str is made per id."""
+        blocks = self._id_blocks(entity)
+        if blocks is not None and len(members) >= BULK_MIN:
+            return blocks.packed(np.frombuffer(members.to_array(), dtype=np.uint32), chunk_bytes)
+        ids = self.external_ids_bulk(entity, members)
+        return pack_strs(ids, chunk_bytes), len(ids)
 
     def column_of(self, entity: str, external_id: str) -> int | None:
         raw = self.txn.get(keys.id_key(entity, external_id), db=self.store.db["ids"])
@@ -227,8 +255,8 @@ class WriteView(ReadView):
     def _shared(self, memo_key: tuple[str, str, bytes], compute: Callable[[], Any]) -> Any:
         return compute()
 
-    def external_ids_bulk(self, entity: str, members: BitMap | FrozenBitMap) -> list[str]:
-        return self.external_ids(entity, members)  # the id table must not see aborted ids
+    def _legacy_ids(self, entity: str, cols: np.ndarray) -> list[str]:
+        return self.external_ids(entity, cols.tolist())  # the id table must not see aborted ids
 
 
 def _owner_array(raw: memoryview | None) -> np.ndarray:
