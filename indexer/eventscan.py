@@ -300,12 +300,11 @@ def _intern(buf: np.ndarray, fast: _Recognised, spans: _Spans) -> _Interned:
         offsets < length[sel, None], buf[np.minimum(idx, len(buf) - 1)], 0
     ).astype(np.uint8)
     words = mat.view(np.uint64)  # (k, width8 / 8); NUL padding is safe: values have no NUL
-    key = np.ascontiguousarray(words).view(np.dtype((np.void, width8))).ravel()
     # consecutive equal values (events usually come grouped by contact) share one lookup
     head = np.ones(len(sel), dtype=bool)
     head[1:] = (words[1:] != words[:-1]).any(axis=1)
     heads = np.flatnonzero(head)
-    uniq, first, inv = np.unique(key[heads], return_index=True, return_inverse=True)
+    first, inv = _distinct_rows(words[heads])
     run = np.cumsum(head) - 1
     inverse[sel] = inv.ravel()[run]
     names: list[str | None] = []
@@ -314,8 +313,30 @@ def _intern(buf: np.ndarray, fast: _Recognised, spans: _Spans) -> _Interned:
             names.append(bytes(raw).rstrip(b"\x00").decode())
         except UnicodeDecodeError:
             names.append(None)
-    del uniq
     return _Interned(names, inverse, ok)
+
+
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _distinct_rows(words: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(first row of each distinct row, per row: its distinct number) of a uint64 matrix.
+
+    Rows are hashed to one uint64 and the hashes sorted (much faster than sorting the rows
+    as byte strings); a hash shared by two different rows is detected, and then the rows
+    themselves are sorted.
+    """
+    hashed = words[:, 0].copy()
+    for j in range(1, words.shape[1]):
+        hashed *= _MIX  # wraps modulo 2^64
+        hashed ^= words[:, j]
+    _, first, inv = np.unique(hashed, return_index=True, return_inverse=True)
+    inv = inv.ravel()
+    if words.shape[1] == 1 or (words[first[inv]] == words).all():
+        return first, inv
+    key = np.ascontiguousarray(words).view(np.dtype((np.void, words.shape[1] * 8))).ravel()
+    _, first, inv = np.unique(key, return_index=True, return_inverse=True)
+    return first, inv.ravel()
 
 
 def _check_ids(field: _Interned, max_chars: int, strip: bool) -> np.ndarray:

@@ -141,16 +141,43 @@ def _fast_coercer(name: str, kind: FieldType, rule_prefix: str) -> Callable[[obj
                 return slow(v)
 
         return time_value
-    special = UPPER_CASE_FIELDS | LOWER_CASE_FIELDS
-    if kind == FieldType.KEYWORD and rule_prefix + name not in special:
+    if kind in (FieldType.KEYWORD, FieldType.REF):
+        # What `coerce` gives a clean short string: `normalise_keyword` of it.
+        rule_name = rule_prefix + name
+        case = (
+            str.upper if rule_name in UPPER_CASE_FIELDS
+            else str.lower if rule_name in LOWER_CASE_FIELDS
+            else None
+        )  # fmt: skip
+        if case is None:
+            return lambda v: (
+                (v or None)
+                if type(v) is str
+                and v == v.strip()
+                and "\x00" not in v
+                and len(v) <= MAX_KEYWORD_BYTES // 4
+                else slow(v)
+            )
         return lambda v: (
-            (v or None)
+            (case(v) or None)  # type: ignore[misc]
             if type(v) is str
             and v == v.strip()
             and "\x00" not in v
-            and len(v) <= MAX_KEYWORD_BYTES // 4
+            and v.isascii()  # ASCII case mapping keeps the length
+            and len(v) <= MAX_KEYWORD_BYTES
             else slow(v)
         )
+    if kind == FieldType.SET:
+        limit = MAX_KEYWORD_BYTES // 4
+
+        def set_value(v: object) -> object:
+            if type(v) is list and all(
+                type(x) is str and x and "\x00" not in x and len(x) <= limit for x in v
+            ):
+                return tuple(sorted(set(v))) or None
+            return slow(v)
+
+        return set_value
     return slow
 
 
