@@ -245,12 +245,13 @@ def _times(buf: np.ndarray, start: np.ndarray, stop: np.ndarray) -> tuple[np.nda
     """Epoch seconds of `YYYY-MM-DDTHH:MM:SS[Z]` values, and which ones were well-formed."""
     length = stop - start
     ok = (length == 19) | ((length == 20) & (buf[np.minimum(start + 19, len(buf) - 1)] == ord("Z")))
-    text = buf[np.minimum(start[:, None] + np.arange(19), len(buf) - 1)].astype(np.int64)
+    # bytes stay uint8 until the digits are checked: 19 bytes a row, not 152
+    text = buf[np.minimum(start[:, None] + np.arange(19), len(buf) - 1)]
     digit_at = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]
-    digits = text[:, digit_at] - ord("0")
-    ok &= ((digits >= 0) & (digits <= 9)).all(axis=1)
-    for pos, char in ((4, "-"), (7, "-"), (10, "T"), (13, ":"), (16, ":")):
-        ok &= text[:, pos] == ord(char)
+    small = text[:, digit_at] - np.uint8(ord("0"))  # wraps: a non-digit becomes > 9
+    ok &= (small <= 9).all(axis=1)
+    ok &= (text[:, [4, 7, 10, 13, 16]] == np.frombuffer(b"--T::", dtype=np.uint8)).all(axis=1)
+    digits = small.astype(np.int64)
     year = digits[:, 0] * 1000 + digits[:, 1] * 100 + digits[:, 2] * 10 + digits[:, 3]
     month = digits[:, 4] * 10 + digits[:, 5]
     day = digits[:, 6] * 10 + digits[:, 7]
