@@ -1,13 +1,15 @@
 """Build, run and stop the gRPC server: gRPC on a thread pool, the change log on uvloop.
 
-RPCs are served by grpcio's threaded server (`grpc.server` over a pool of
-BITSEG_RPC_THREADS threads, default 256): it costs less per call than `grpc.aio`, whose
-every completion crosses from gRPC's poller thread to the event loop through a socket
-(one client's Count: 0.44 ms end to end instead of 0.50 on the 2-core benchmark
-machine). The event loop (uvloop, the calling thread) runs what is asynchronous: live
-Watch followers and webhook deliveries (bitseg.changes), the time-based
-re-evaluation, signals and the worker processes. Handlers reach it through the change
-hub (`ChangeHub.call` / `iterate`).
+RPCs are served by grpcio's threaded server (`grpc.server` over a pool of up to
+BITSEG_RPC_THREADS threads, default 256, running at most BITSEG_RPC_ACTIVE calls at once,
+default 2, none held back by a call running longer than BITSEG_RPC_OVERFLOW_MS, default
+30: bitseg.server.pool): it costs less per call than `grpc.aio`, whose every completion
+crosses from gRPC's poller thread to the event loop through a socket (one client's
+Count: 0.44 ms end to end instead of 0.50 on the 2-core benchmark machine). The event
+loop (uvloop, the calling thread) runs what is asynchronous: live Watch followers and
+webhook deliveries (bitseg.changes), the time-based re-evaluation, signals and the
+worker processes. Handlers reach it through the change hub (`ChangeHub.call` /
+`iterate`).
 
 `serve()` runs a server until SIGINT/SIGTERM: once bound it prints exactly one line,
 `bitseg listening on HOST:PORT` (the real port when asked for port 0), and on a signal
@@ -33,7 +35,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Coroutine
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +46,7 @@ from grpc_reflection.v1alpha import reflection
 from bitseg.changes import ChangeHub
 from bitseg.rules.limits import Limits
 from bitseg.server.errors import MappedServer
+from bitseg.server.pool import ActivePool
 from bitseg.server.process import READY_PREFIX
 from bitseg.server.role import ServerRole
 from bitseg.server.scheduler import interval_from_env, reevaluate_forever
@@ -62,17 +65,41 @@ DEFAULT_GRACE = 5.0
 PARENT_CHECK_INTERVAL = 0.5
 DEFAULT_THREADS = 256  # idle threads cost little; each live Watch stream holds one
 RESERVED_THREADS = 16  # never taken by live Watch streams (each holds a thread)
+DEFAULT_ACTIVE = 2  # calls running at once: one waits for gRPC's poller, one computes
+OVERFLOW_SECONDS = 0.03  # a call running longer no longer holds back queued ones
 DRAIN_TIMEOUT = 30.0  # after stop: wait this long for handler threads before closing
 
 
 def threads_from_env() -> int:
     """$BITSEG_RPC_THREADS: the gRPC server's threads (at least RESERVED_THREADS + 1)."""
-    raw = os.environ.get("BITSEG_RPC_THREADS", "").strip()
+    return max(RESERVED_THREADS + 1, _int_env("BITSEG_RPC_THREADS", DEFAULT_THREADS))
+
+
+def active_from_env() -> int:
+    """$BITSEG_RPC_ACTIVE: calls running at once per process (0: as many as threads)."""
+    return max(0, _int_env("BITSEG_RPC_ACTIVE", DEFAULT_ACTIVE))
+
+
+def overflow_from_env() -> float:
+    """$BITSEG_RPC_OVERFLOW_MS: after this long a running call no longer holds back others."""
+    ms = _int_env("BITSEG_RPC_OVERFLOW_MS", 0)
+    return ms / 1000 if ms > 0 else OVERFLOW_SECONDS
+
+
+def _int_env(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
     try:
-        threads = int(raw) if raw else DEFAULT_THREADS
+        return int(raw) if raw else default
     except ValueError:
-        threads = DEFAULT_THREADS
-    return max(RESERVED_THREADS + 1, threads)
+        return default
+
+
+def rpc_pool(threads: int, active: int) -> Executor:
+    """The server's thread pool: at most `active` calls at once (see bitseg.server.pool),
+    or with `active` 0 a thread per call."""
+    if active <= 0:
+        return ThreadPoolExecutor(threads, thread_name_prefix="bitseg-rpc")
+    return ActivePool(threads, active, overflow_from_env(), thread_name_prefix="bitseg-rpc")
 
 ReadyCallback = Callable[[str, int], None]
 
@@ -98,7 +125,7 @@ class BitsegServer:
         self._service: Service | None = None
         self._server: grpc.Server | None = None
         self._threads = threads_from_env()
-        self._pool = ThreadPoolExecutor(self._threads, thread_name_prefix="bitseg-rpc")
+        self._pool = rpc_pool(self._threads, active_from_env())
         self._health = health.HealthServicer()
         self._stopped = False
         self._changes: ChangeHub | None = None  # watchers and webhook workers
