@@ -9,6 +9,8 @@ the same transaction, so the blocks never differ from the per-column entries.
 
 from __future__ import annotations
 
+import itertools
+
 import lmdb
 
 from bitseg.errors import InvalidArgument
@@ -26,6 +28,9 @@ class IdMap:
         self._next: dict[str, int] = {}
         self._stored_next: dict[str, int] = {}
         self._pending: list[tuple[str, str, int]] = []
+        # every id the batch has met, per entity: `new_columns` must know that none of a
+        # chunk's ids was met before, without a look-up per id
+        self._seen: dict[str, set[str]] = {}
         # Decided once, before this batch assigns anything: a fresh store starts blocks.
         self._block_bits = store.start_id_blocks(txn)
 
@@ -41,6 +46,7 @@ class IdMap:
         col = self._known.get(memo)
         if col is None and memo not in self._known:
             col = None
+            self._seen.setdefault(entity, set()).add(ext_id)
             self.next_col(entity)
             if self._stored_next[entity] > 0:  # an org's first load skips the look-ups
                 raw = self.txn.get(keys.id_key(entity, ext_id), db=self.store.db["ids"])
@@ -54,6 +60,24 @@ class IdMap:
             self._known[memo] = col
             self._pending.append((entity, ext_id, col))
         return col
+
+    def new_columns(self, entity: str, ids: list[str]) -> list[int] | None:
+        """Fresh consecutive columns for distinct `ids`, when the store has no column of
+        this entity yet and the batch has not met any of them (a first load's chunk,
+        assigned at once rather than id by id); otherwise None, and nothing is assigned."""
+        start = self.next_col(entity)
+        seen = self._seen.setdefault(entity, set())
+        if self._stored_next[entity] > 0 or not seen.isdisjoint(ids):
+            return None
+        end = start + len(ids)
+        if end >= MAX_COLUMNS - 1:
+            return None  # `col` raises the error, id by id
+        cols = range(start, end)
+        self._known.update(zip(zip(itertools.repeat(entity), ids), cols, strict=True))
+        seen.update(ids)
+        self._pending.extend(zip(itertools.repeat(entity), ids, cols))
+        self._next[entity] = end
+        return list(cols)
 
     def flush(self) -> None:
         """Write new id mappings and the next-column counters."""

@@ -271,11 +271,15 @@ class _BatchRun(ActivityWriter):
         """Columns for a chunk of upserts of distinct ids new to the store and the batch
         (a bulk insert), or None (then nothing is assigned)."""
         col_of = self.ids.col
-        if any(op.op != "upsert" for op in ops) or len({op.id for op in ops}) != len(ops):
+        ids = [op.id for op in ops]
+        if any(op.op != "upsert" for op in ops) or len(set(ids)) != len(ops):
             return None
-        if any(col_of(entity, op.id, create=False) is not None for op in ops):
+        fresh = self.ids.new_columns(entity, ids)
+        if fresh is not None:
+            return fresh
+        if any(col_of(entity, ext_id, create=False) is not None for ext_id in ids):
             return None
-        return [col_of(entity, op.id, create=True) for op in ops]  # type: ignore[misc]
+        return [col_of(entity, ext_id, create=True) for ext_id in ids]  # type: ignore[misc]
 
     def _insert_contacts(
         self, ops: list[Operation], cols: list[int], company_of: Callable[[Fields], Fields]
