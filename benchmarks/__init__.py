@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import bitseg  # noqa: F401  before grpc: its client and server settings (bitseg.grpcenv)
+
 ROOT = Path(__file__).resolve().parent.parent
 ORG = "bench"
 NOW = "2026-11-20T12:00:00Z"
