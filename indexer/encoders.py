@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 from array import array
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from pyroaring import BitMap
@@ -23,6 +23,7 @@ Postings = dict[bytes, np.ndarray]
 _EMPTY = np.zeros(0, dtype=np.uint32)
 _GRAM_WIDTH = 48  # longer strings are gram-split in Python; numpy handles the bulk
 _GRAM_SLICE = 65_536  # texts per gram-code matrix
+_FEW_VALUES = 8  # at most one distinct value per this many: grams per distinct value
 
 
 def bitmap_of(cols: np.ndarray) -> BitMap:
@@ -61,19 +62,24 @@ def encode(
         return encode_bsi(cols, np.asarray(values, dtype=np.int64))
     if kind == FieldType.TEXT:
         lowered = [str(v).lower() for v in values]
-        out = encode_grams(cols, lowered)
-        out[keys.EXISTS] = cols
-        if not keyed:
+        if not keyed:  # identifiers: every value (nearly) distinct
+            out = encode_grams(cols, lowered)
+            out[keys.EXISTS] = cols
             return out
-        short = [len(t.encode()) <= keys.MAX_TEXT_VALUE_KEY for t in lowered]
-        out.update(
-            _group_values(
-                cols[np.asarray(short, dtype=bool)],
-                [t for t, ok in zip(lowered, short, strict=True) if ok],
-            )
-        )
-        if not all(short):  # too long for a value key: found by grams and an exact check
-            out[keys.LONG_TEXT] = cols[~np.asarray(short, dtype=bool)]
+        by_value: dict[str, np.ndarray] = _group(cols, lowered)  # type: ignore[arg-type,assignment]
+        if len(by_value) * _FEW_VALUES <= len(lowered):
+            out = _grams_by_value(by_value)
+        else:
+            out = encode_grams(cols, lowered)
+        out[keys.EXISTS] = cols
+        too_long = []
+        for value, members in by_value.items():
+            if len(value.encode()) <= keys.MAX_TEXT_VALUE_KEY:
+                out[keys.value_slot(value)] = members
+            else:  # too long for a value key: found by grams and an exact check
+                too_long.append(members)
+        if too_long:
+            out[keys.LONG_TEXT] = np.concatenate(too_long)
         return out
     raise ValueError(f"no encoder for {kind}")
 
@@ -104,6 +110,19 @@ def text_grams(text: str) -> set[str]:
     """The trigrams indexed for one lower-cased text value."""
     padded = keys.TEXT_START + text + keys.TEXT_END
     return {padded[i : i + 3] for i in range(len(padded) - 2)}
+
+
+def _grams_by_value(by_value: Mapping[str, np.ndarray]) -> Postings:
+    """Gram postings when values repeat (titles, cities, company names): each distinct
+    value's grams once, a gram's columns the concatenation of its values' columns."""
+    pieces: dict[bytes, list[np.ndarray]] = defaultdict(list)
+    for value, members in by_value.items():
+        for gram in text_grams(value):
+            pieces[keys.gram_slot(gram)].append(members)
+    return {
+        slot: parts[0] if len(parts) == 1 else np.concatenate(parts)
+        for slot, parts in pieces.items()
+    }
 
 
 def encode_grams(cols: np.ndarray, texts: list[str]) -> Postings:
