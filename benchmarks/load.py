@@ -38,6 +38,8 @@ class LoadResult:
     kinds: list[str]
     applied: dict[str, dict[str, int]]
     notes: list[str] = field(default_factory=list)
+    writer_cpu_seconds: float | None = None  # the loading process (the writer)
+    parser_cpu_seconds: float | None = None  # its parse process (bulk loads of large files)
 
     @property
     def activity_loaded(self) -> bool:
@@ -96,6 +98,8 @@ def run_load(data_dir: Path, org: str, dataset: Dataset, timeout: float = 7200.0
                 kinds=list(kinds),
                 applied=result["applied"],  # type: ignore[arg-type]
                 notes=notes,
+                writer_cpu_seconds=result.get("writer_cpu_seconds"),  # type: ignore[arg-type]
+                parser_cpu_seconds=result.get("parser_cpu_seconds"),  # type: ignore[arg-type]
             )
         if not result.get("unsupported") or kinds == BASE_KINDS:
             raise RuntimeError(f"load refused: {result['error']}")

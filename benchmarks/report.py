@@ -288,6 +288,9 @@ def _size_section(run: SizeRun) -> list[str]:
             f"| {size_bytes(load.apparent_bytes)} |", ""]
     for note in load.notes:
         out.append(f"- Note: {note}.")
+    if load.writer_cpu_seconds is not None:
+        out.append(f"- CPU time: writer {load.writer_cpu_seconds:.1f} s, parse process "
+                   f"{load.parser_cpu_seconds or 0:.1f} s (they run side by side).")
     if run.duck_load_seconds is not None:
         out.append(f"- DuckDB (peer) loaded the same five JSONL files in "
                    f"{run.duck_load_seconds:.1f} s.")
