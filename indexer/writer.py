@@ -36,7 +36,9 @@ from indexer.rangeindex import RangeMoves
 Fields = dict[str, object]
 _U64 = 8
 PENDING_POSTINGS = 40_000_000  # ~160 MB of column ids held before bitmaps are rewritten
-PENDING_VALUES = 12_000_000  # field values held (ValueRuns) before they are encoded
+# Values held (ValueRuns) before they are encoded: at 4M rather than 12M a 1M-contact load
+# peaks at 3.48 GiB instead of 3.96 GiB, in the same wall time (+6% writer CPU).
+PENDING_VALUES = 4_000_000
 
 
 class SlotChanges:
