@@ -3,8 +3,10 @@ server subprocess, and `bitseg demo` end to end in a subprocess."""
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -159,3 +161,32 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     assert "server time" in out
     assert "members" in out  # the preview
     assert (tmp_path / "demo" / "_demo" / "contacts.jsonl").is_file()
+
+
+def test_demo_stops_on_sigterm_and_removes_its_folder(tmp_path: Path) -> None:
+    """Without --data the demo serves from a temporary folder; SIGTERM stops it cleanly and
+    the folder (the generated files and the LMDB data) is removed."""
+    args = [sys.executable, "-m", "bitseg.cli", "demo", "--contacts", "2000", "--no-activity",
+            "--port", "0"]
+    env = {**subprocess_env(), "TMPDIR": str(tmp_path)}
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env=env, cwd=ROOT)
+    try:
+        assert proc.stdout is not None
+        deadline = time.monotonic() + 300
+        seen = []
+        for line in proc.stdout:
+            seen.append(line)
+            if "Ctrl-C to stop" in line or time.monotonic() > deadline:
+                break
+        assert any("Ctrl-C to stop" in line for line in seen), "".join(seen)
+        assert list(tmp_path.glob("bitseg-demo-*")), "the demo's folder is not under TMPDIR"
+        proc.send_signal(signal.SIGTERM)
+        rest, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, "".join(seen) + rest
+    assert "Traceback" not in rest
+    assert not list(tmp_path.glob("bitseg-demo-*"))
