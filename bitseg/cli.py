@@ -13,7 +13,6 @@ import logging
 import signal
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -322,20 +321,21 @@ def demo(
             out.print(preview_table(client.preview(DEMO_ORG, DEMO_RULES[1], now=DEMO_NOW)))
             if exit_now:
                 return
-            out.print(
-                f"serving org [bold]{DEMO_ORG}[/bold] on {server.address}; try\n"
-                f"  bitseg count --org {DEMO_ORG} --server {server.address} "
-                "'country = \"DE\"'\nCtrl-C to stop."
-            )
             # SIGTERM ends the demo like Ctrl-C: the server stops and a temporary data
-            # folder (hundreds of MB) is removed on the way out.
-            signal.signal(signal.SIGTERM, _interrupt)
-            with contextlib.suppress(KeyboardInterrupt):
-                threading.Event().wait()
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
+            # folder (hundreds of MB) is removed on the way out. Installed before the
+            # prompt, so whoever reads it may already stop the demo.
+            # (the handler only appends to a list: taking a lock there could deadlock
+            # with the main thread it interrupts)
+            stopped: list[int] = []
+            signal.signal(signal.SIGTERM, lambda signum, frame: stopped.append(signum))
+            with contextlib.suppress(KeyboardInterrupt):  # a Ctrl-C during the prompt too
+                out.print(
+                    f"serving org [bold]{DEMO_ORG}[/bold] on {server.address}; try\n"
+                    f"  bitseg count --org {DEMO_ORG} --server {server.address} "
+                    "'country = \"DE\"'\nCtrl-C to stop."
+                )
+                while not stopped:
+                    time.sleep(0.2)
 
 
 def demo_counts(client: Client, rules: tuple[dict[str, Any], ...] = DEMO_RULES) -> Table:
