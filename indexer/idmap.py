@@ -24,13 +24,11 @@ class IdMap:
     def __init__(self, store: OrgStore, txn: lmdb.Transaction) -> None:
         self.store = store
         self.txn = txn
-        self._known: dict[tuple[str, str], int | None] = {}
+        # per entity: every id the batch has met -> its column (None: not in the store)
+        self._known: dict[str, dict[str, int | None]] = {}
         self._next: dict[str, int] = {}
         self._stored_next: dict[str, int] = {}
         self._pending: list[tuple[str, str, int]] = []
-        # every id the batch has met, per entity: `new_columns` must know that none of a
-        # chunk's ids was met before, without a look-up per id
-        self._seen: dict[str, set[str]] = {}
         # Decided once, before this batch assigns anything: a fresh store starts blocks.
         self._block_bits = store.start_id_blocks(txn)
 
@@ -42,22 +40,22 @@ class IdMap:
 
     def col(self, entity: str, ext_id: str, create: bool) -> int | None:
         """The column of `ext_id`; a new one is assigned when `create` and there is none."""
-        memo = (entity, ext_id)
-        col = self._known.get(memo)
-        if col is None and memo not in self._known:
-            col = None
-            self._seen.setdefault(entity, set()).add(ext_id)
+        known = self._known.get(entity)
+        if known is None:
+            known = self._known[entity] = {}
+        col = known.get(ext_id)
+        if col is None and ext_id not in known:
             self.next_col(entity)
             if self._stored_next[entity] > 0:  # an org's first load skips the look-ups
                 raw = self.txn.get(keys.id_key(entity, ext_id), db=self.store.db["ids"])
                 col = keys.unpack_col(raw) if raw is not None else None
-            self._known[memo] = col
+            known[ext_id] = col
         if col is None and create:
             col = self.next_col(entity)
             if col >= MAX_COLUMNS - 1:
                 raise InvalidArgument(f"too many {entity} records: column ids are exhausted")
             self._next[entity] = col + 1
-            self._known[memo] = col
+            known[ext_id] = col
             self._pending.append((entity, ext_id, col))
         return col
 
@@ -66,15 +64,14 @@ class IdMap:
         this entity yet and the batch has not met any of them (a first load's chunk,
         assigned at once rather than id by id); otherwise None, and nothing is assigned."""
         start = self.next_col(entity)
-        seen = self._seen.setdefault(entity, set())
-        if self._stored_next[entity] > 0 or not seen.isdisjoint(ids):
+        known = self._known.setdefault(entity, {})
+        if self._stored_next[entity] > 0 or not known.keys().isdisjoint(ids):
             return None
         end = start + len(ids)
         if end >= MAX_COLUMNS - 1:
             return None  # `col` raises the error, id by id
         cols = range(start, end)
-        self._known.update(zip(zip(itertools.repeat(entity), ids), cols, strict=True))
-        seen.update(ids)
+        known.update(zip(ids, cols, strict=True))
         self._pending.extend(zip(itertools.repeat(entity), ids, cols))
         self._next[entity] = end
         return list(cols)

@@ -20,7 +20,7 @@ from pyroaring import BitMap
 
 from bitseg.errors import InvalidArgument
 from bitseg.rules.limits import Limits
-from bitseg.schema import COMPANY_FIELDS, DEAL_FIELDS, UNKEYED_TEXT_FIELDS, FieldType, OrgSchema
+from bitseg.schema import COMPANY_FIELDS, DEAL_FIELDS, FieldType, OrgSchema
 from bitseg.segments.tracking import Tracker
 from bitseg.store import keys, rangekeys
 from bitseg.store.orgstore import OrgStore, depth_key, next_col_key
@@ -435,7 +435,7 @@ class _BatchRun(ActivityWriter):
     def _encode_runs(self) -> None:
         """The held value runs as postings (see `ValueRuns`), in order per field."""
         for entity, name, kind, remove, cols, values in self.values.drain():
-            keyed = not (entity == keys.CONTACT and name in UNKEYED_TEXT_FIELDS)
+            keyed = keys.keeps_text_values(entity, name)
             self.changes.add(entity, name, encode(kind, cols, values, keyed), remove=remove)
             if self.range_index and rangekeys.indexed(kind, name):
                 moved = self.range_moves.encode(entity, name, kind, cols, values, not remove)  # type: ignore[arg-type]
@@ -492,9 +492,6 @@ def _company_fields(company: Fields | None) -> Fields:
         return {}
     return {k: v for k, v in company.items() if k in COMPANY_FIELDS and v is not None}
 
-
-def _u32(values: list[int]) -> np.ndarray:
-    return np.asarray(values, dtype=np.uint32)
 
 
 def _by_shard(

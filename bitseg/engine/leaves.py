@@ -20,7 +20,7 @@ from bitseg.engine.ranges import index_range, index_range_count
 from bitseg.engine.source import BitmapSource
 from bitseg.errors import InvalidArgument
 from bitseg.rules.model import Condition
-from bitseg.schema import UNKEYED_TEXT_FIELDS, FieldType
+from bitseg.schema import FieldType
 from bitseg.store import keys, rangekeys
 
 EMPTY = FrozenBitMap()
@@ -152,7 +152,7 @@ VALUE_LEVEL_AFTER = 2_000  # candidates beyond which checking distinct values is
 def _text(
     src: BitmapSource, entity: str, field: str, op: str, q: str, shard: int
 ) -> AnyBitMap | Disjoint:
-    keyed = not (entity == keys.CONTACT and field in UNKEYED_TEXT_FIELDS)
+    keyed = keys.keeps_text_values(entity, field)
     if op == "eq":
         if q == "":
             return EMPTY  # an empty text is no value

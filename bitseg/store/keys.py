@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import struct
 
+from bitseg.schema import UNKEYED_TEXT_FIELDS
+
 SHARD_BITS = 20
 SHARD_WIDTH = 1 << SHARD_BITS
 
@@ -56,6 +58,12 @@ def split_bitmap_key(key: bytes) -> tuple[str, str, bytes, int]:
     """(entity, field, slot, shard) of a bitmap key."""
     entity, field, rest = key.split(b"\x00", 2)
     return entity.decode(), field.decode(), rest[:-2], _SHARD.unpack(rest[-2:])[0]
+
+
+def keeps_text_values(entity: str, field: str) -> bool:
+    """Whether a text field keeps a bitmap per lower-cased value (all but the contact
+    identifiers in schema.UNKEYED_TEXT_FIELDS); writer and reader both ask here."""
+    return not (entity == CONTACT and field in UNKEYED_TEXT_FIELDS)
 
 
 def value_slot(value: str) -> bytes:
