@@ -296,6 +296,7 @@ class Service:
         is then evaluated cold; used by the benchmarks)."""
         self._plans.forget(org)
         self._store(org).leaf_results.clear()
+        self._store(org).dense_words.clear()
 
     def count(
         self, org: str, rule: Rule, now: int | None = None, key: Hashable | None = None
@@ -541,7 +542,10 @@ def _inode(store: OrgStore) -> int:
 
 
 def _executor(view: ReadView, now: int) -> Executor:
-    return Executor(view, now=now, results=view.store.leaf_results, gen=view.gen)
+    store = view.store
+    return Executor(
+        view, now=now, results=store.leaf_results, gen=view.gen, dense=store.dense_words
+    )
 
 
 def check_campaigns(view: ReadView, rule: Rule) -> None:

@@ -14,6 +14,7 @@ from pyroaring import BitMap, FrozenBitMap
 
 from bitseg.engine import activity
 from bitseg.engine.bsi import AnyBitMap, bsi_range
+from bitseg.engine.dense import DenseWords, count_and
 from bitseg.engine.leaves import (
     EMPTY,
     count_leaf,
@@ -33,7 +34,15 @@ from bitseg.engine.planner import (
 from bitseg.engine.results import LeafResults
 from bitseg.engine.source import BitmapSource
 from bitseg.schema import DEAL_FIELDS, FieldType
-from bitseg.store.keys import CONTACT, DEAL, DEAL_COUNT_FIELD, EXISTS, SHARD_BITS, bit_slot
+from bitseg.store.keys import (
+    CONTACT,
+    DEAL,
+    DEAL_COUNT_FIELD,
+    EXISTS,
+    SHARD_BITS,
+    SHARD_WIDTH,
+    bit_slot,
+)
 
 
 class Executor:
@@ -45,9 +54,11 @@ class Executor:
         field_type: Callable[[str], FieldType | None] | None = None,
         results: LeafResults | None = None,
         gen: int = 0,
+        dense: DenseWords | None = None,
     ) -> None:
         self.src = source
         self.results = results
+        self.dense = dense
         self.gen = gen
         self.entity = entity
         self.now = now
@@ -94,12 +105,18 @@ class Executor:
         if isinstance(plan, Complement):
             return self.src.live(self.entity, shard) - self.evaluate(plan.child, shard)
         if isinstance(plan, Or):
-            parts = [self.evaluate(child, shard) for child in plan.children]
-            parts = [p for p in parts if p]
-            if not parts:
-                return EMPTY
-            return parts[0] if len(parts) == 1 else FrozenBitMap.union(*parts)
+            if all(isinstance(child, Leaf) for child in plan.children):
+                # A union of leaves is a bigger `in`: kept per generation like one.
+                return self._cached(("or", self.entity, plan, shard), lambda: self._or(plan, shard))
+            return self._or(plan, shard)
         return self._and(plan, shard, count_only=False)  # type: ignore[return-value]
+
+    def _or(self, plan: Or, shard: int) -> AnyBitMap:
+        parts = [self.evaluate(child, shard) for child in plan.children]
+        parts = [p for p in parts if p]
+        if not parts:
+            return EMPTY
+        return parts[0] if len(parts) == 1 else FrozenBitMap.union(*parts)
 
     def _range(self, plan: Leaf, shard: int, within: AnyBitMap | None = None) -> AnyBitMap:
         """An indexed range: cached per generation (a builder UI asks the same leaves on
@@ -154,6 +171,10 @@ class Executor:
 
     def _count_shard(self, plan: Plan, shard: int) -> int:
         if isinstance(plan, Leaf):
+            if self.results is not None and indexed_range(
+                self.src, self.entity, plan.cond, self.field_type
+            ):
+                return len(self._range(plan, shard))  # cached: a handful of lookups saved
             return count_leaf(self.src, self.entity, plan.cond, shard, self.field_type)
         if isinstance(plan, And):
             return self._and(plan, shard, count_only=True)  # type: ignore[return-value]
@@ -172,54 +193,109 @@ class Executor:
             if not bitmap:
                 return 0 if count_only else EMPTY
             positives.append(bitmap)
-        if ranges:
-            # Bit-sliced ranges cost O(bits) operations over their whole field: run them
-            # last, each inside what the cheaper operands already narrowed down.
-            positives.sort(key=len)
-            running = _intersect_all(positives) if positives else None
+        if ranges and positives and min(map(len, positives)) <= RESTRICTED_BSI_BELOW:
+            # Few candidates: each range is computed only inside them, from the bit slices.
+            running = _intersect_all(sorted(positives, key=len))
             for leaf in ranges:
-                if running is not None and not running:
+                if not running:
                     break
-                if indexed_range(self.src, self.entity, leaf.cond, self.field_type):
-                    running = self._range(leaf, shard, running)  # type: ignore[arg-type]
-                    continue
-                running = evaluate_leaf(
-                    self.src,
-                    self.entity,
-                    leaf.cond,
-                    shard,
-                    self.field_type,
-                    within=running,  # type: ignore[union-attr]
-                )
+                running = self._range(leaf, shard, running)  # type: ignore[arg-type]
             if not running:
                 return 0 if count_only else EMPTY
-            positives = [running]  # type: ignore[list-item]
+            positives = [running]
+        else:
+            for leaf in ranges:
+                found = self._range(leaf, shard)  # type: ignore[arg-type]
+                if not found:
+                    return 0 if count_only else EMPTY
+                positives.append(found)
         if not positives:
             positives.append(self.src.live(self.entity, shard))
-        positives.sort(key=len)
         negatives = [self.evaluate(child, shard) for child in plan.negative]
         negatives = [n for n in negatives if n]
-        steps: list[tuple[bool, AnyBitMap]] = [(True, p) for p in positives[1:]]
-        steps += [(False, n) for n in negatives]
-        result = positives[0]
-        for index, (intersect, operand) in enumerate(steps):
-            last = index == len(steps) - 1
-            if count_only and last:
+        if len(positives) + len(negatives) <= 2:  # a single step: nothing to choose
+            steps = [(True, p) for p in positives] + [(False, n) for n in negatives]
+        else:
+            # the columns the answer can span: from the shard's start to the highest one
+            universe = (max(p.max() for p in positives) & (SHARD_WIDTH - 1)) + 1
+            smallest = min(map(len, positives))
+            if (
+                count_only
+                and self.dense is not None
+                and _dense_pays(len(positives) + len(negatives), smallest, universe)
+                # only immutable operands: their words are kept for the next count
+                and all(isinstance(b, FrozenBitMap) for b in positives + negatives)
+            ):
+                return count_and(
+                    [self.dense.get(p, shard) for p in positives],
+                    [self.dense.get(n, shard) for n in negatives],
+                )
+            steps = _cheap_order(positives, negatives, smallest, universe)
+        result = steps.pop(0)[1]
+        if not steps:
+            return len(result) if count_only else result
+        last = steps.pop() if count_only else None
+        if steps:
+            # One private copy, then in place: a new bitmap per step would allocate every
+            # container again (a dense step costs ~3x more), and the copy must skip
+            # run_optimize, which costs ten times the copy on bitset containers.
+            result = BitMap(result, optimize=False)
+            for intersect, operand in steps:
                 if intersect:
-                    return result.intersection_cardinality(operand)
-                return result.difference_cardinality(operand)
-            result = result & operand if intersect else result - operand
-            if not result:
-                return 0 if count_only else EMPTY
-        return len(result) if count_only else result
+                    result &= operand
+                else:
+                    result -= operand
+                if not result:
+                    return 0 if count_only else EMPTY
+        if last is None:
+            return result
+        intersect, operand = last
+        if intersect:
+            return result.intersection_cardinality(operand)
+        return result.difference_cardinality(operand)
 
 
 _UNIONS = ("in", "has_any")
 RESTRICTED_BSI_BELOW = 2_048  # inside fewer candidates, slice-by-slice beats the index
+DENSE_FRACTION = 16  # a container holding over 1/16 of its 65,536 values is a bitset
+SMALL_FRACTION = 64  # an operand this sparse makes every step cheaper than a dense pass
+DENSE_COUNT_OPERANDS = 4  # fewer: roaring's own steps cost less than words and a popcount
 
 
 def _frozen(bitmap: AnyBitMap) -> FrozenBitMap:
     return bitmap if isinstance(bitmap, FrozenBitMap) else FrozenBitMap(bitmap)
+
+
+def _dense_pays(operands: int, smallest: int, universe: int) -> bool:
+    """Whether counting over plain words (bitseg.engine.dense) beats roaring: with no
+    small operand to run every step on, and enough steps to outweigh the popcount."""
+    return operands >= DENSE_COUNT_OPERANDS and smallest > universe // SMALL_FRACTION
+
+
+def _cheap_order(
+    positives: list[AnyBitMap], negatives: list[AnyBitMap], smallest: int, universe: int
+) -> list[tuple[bool, AnyBitMap]]:
+    """The operands of an AND as (intersect?, bitmap) steps, the first being the start.
+
+    What a step costs depends on the containers, not only on sizes: while the running
+    result is dense (bitset containers) a step with a dense operand is a fixed
+    word-by-word pass (~1 us per 65,536 columns), but a sparse operand (array
+    containers) or a sparse running result costs per member, and so does the step that
+    turns the result sparse. With a small operand every step is cheap on it, so the
+    classic order applies: smallest first, negatives last. Otherwise the dense operands
+    go first (the largest positive, the dense negatives while the result is densest, the
+    other dense positives largest first, keeping the result dense longest), then the
+    sparse positives smallest first, then the sparse negatives: the costly steps come
+    last, on the smallest running set, and a count makes the very last one a
+    cardinality that builds nothing. The first step is always a positive."""
+    ordered = sorted(positives, key=len)
+    cut = universe // DENSE_FRACTION
+    if smallest <= universe // SMALL_FRACTION or len(ordered[-1]) <= cut:
+        return [(True, p) for p in ordered] + [(False, n) for n in negatives]
+    dense = [p for p in reversed(ordered) if len(p) > cut]
+    steps = [(True, dense[0])] + [(False, n) for n in negatives if len(n) > cut]
+    steps += [(True, p) for p in dense[1:]] + [(True, p) for p in ordered if len(p) <= cut]
+    return steps + [(False, n) for n in negatives if len(n) <= cut]
 
 
 def _is_range(plan: Plan) -> bool:

@@ -21,6 +21,7 @@ from pathlib import Path
 import lmdb
 import orjson
 
+from bitseg.engine.dense import DenseWords
 from bitseg.engine.results import LeafResults
 from bitseg.errors import InvalidArgument
 from bitseg.schema import OrgSchema
@@ -104,6 +105,7 @@ class OrgStore:
         self.vocab_cache: dict[tuple[str, str, bytes], tuple[int, list[str]]] = {}
         self._id_tables: dict[str, IdTable] = {}
         self.leaf_results = LeafResults(max_bytes=max(cache_bytes // 8, 1 << 20))
+        self.dense_words = DenseWords(max_bytes=max(cache_bytes // 16, 1 << 20))
         self.commit_listeners: list[Callable[[str], None]] = []  # called with the org name
         self.write_lock = threading.Lock()
         self._schema: tuple[int, OrgSchema] = (-1, OrgSchema())
