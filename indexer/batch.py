@@ -83,14 +83,16 @@ def iter_chunks(
     schema: OrgSchema,
     files: list[FileInput],
     records: list[tuple[str, str, Mapping[str, object]]],
-    chunk: int = CHUNK,
+    chunk: int | None = None,
 ) -> Iterator[tuple[str, list[Operation] | EventColumns]]:
-    """(kind, operations) chunks in apply order; raises RecordError at the first bad record.
+    """(kind, operations) chunks of `chunk` records (default CHUNK) in apply order;
+    raises RecordError at the first bad record.
 
     Large files are parsed by a second process (`prefetch`) from the start, so parsing
     overlaps the writing of what came before; loose records are parsed here, after the
     files of their kind, as in process.
     """
+    chunk = chunk or CHUNK
     located = prefetchable(files)
     parser = Prefetch(schema, located, chunk) if located is not None else None
     try:

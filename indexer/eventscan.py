@@ -99,7 +99,9 @@ def _blocks(data: bytes | BinaryIO, block_bytes: int) -> Iterator[bytes]:
 
 def scan_block(block: bytes, source: str, first_line: int) -> EventColumns:
     """Events of whole lines `block`, the first being line `first_line` of `source`."""
-    buf = np.frombuffer(block, dtype=np.uint8)
+    padded = block + bytes(8)  # every 8-byte window below starts inside the block
+    buf = np.frombuffer(padded, dtype=np.uint8, count=len(block))
+    win = _windows(padded, len(block))
     ends = np.flatnonzero(buf == ord("\n"))
     if len(buf) and buf[-1] != ord("\n"):
         ends = np.append(ends, len(buf))
@@ -110,8 +112,8 @@ def scan_block(block: bytes, source: str, first_line: int) -> EventColumns:
     cr = (ends > starts) & (buf[np.maximum(ends - 1, 0)] == ord("\r"))
     stops = ends - cr
     n = len(starts)
-    fast = _recognise(buf, starts, stops)
-    fields = [_intern(buf, fast, spans) for spans in (fast.cid, fast.type, fast.campaign)]
+    fast = _recognise(buf, win, starts, stops)
+    fields = [_intern(buf, win, fast, spans) for spans in (fast.cid, fast.type, fast.campaign)]
     ok = fast.ok & fields[0].ok & fields[1].ok & fields[2].ok
     ok[fast.rows[~_check_ids(fields[0], 100, strip=False)[fields[0].inverse]]] = False
     ok[fast.rows[~_check_ids(fields[1], 32, strip=True)[fields[1].inverse]]] = False
@@ -147,7 +149,59 @@ class _Recognised:
     times: np.ndarray  # per row
 
 
-def _recognise(buf: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> _Recognised:
+def _windows(padded: bytes, n: int) -> np.ndarray:
+    """win[p]: the 8 bytes at p..p+7 as one little-endian uint64, for every p <= n (an
+    overlapping, unaligned view: one gather reads 8 bytes at any offset)."""
+    return np.ndarray((n + 1,), dtype="<u8", buffer=padded, strides=(1,))
+
+
+def _u64(text: bytes) -> np.uint64:
+    return np.frombuffer(text.ljust(8, b"\0"), dtype="<u8")[0]
+
+
+_P0 = (_u64(b'{"contac'), _u64(b'ct_id":"'))  # {"contact_id":"  (15 bytes)
+_P1 = (_u64(b'","type"'), _u64(b'"type":"'))  # ","type":"  (10 bytes, from its quote)
+_P2 = _u64(b'","at":"')  # ","at":"  (8 bytes)
+_P3 = (_u64(b'","campa'), _u64(b'ign_id":'))  # ","campaign_id":"  (17 bytes)
+_END = _u64(b'"}')
+_LOW16 = np.uint64(0xFFFF)
+
+
+def _template(
+    buf: np.ndarray, win: np.ndarray, q: np.ndarray, start: np.ndarray, stop: np.ndarray,
+    pairs: int,
+) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
+    """Rows written exactly as `{"contact_id":"…","type":"…","at":"…"(,"campaign_id":"…")}`
+    (the usual writer's form: the keys in that order, no spaces), checked with a few
+    8-byte compares of their fixed parts, and the spans of their values. `q` holds the
+    rows' 4 * pairs quote positions: a value lies between two of them, so once the
+    fixed parts match, where each value starts and ends is known."""
+    last = len(win) - 1
+
+    def at(positions: np.ndarray) -> np.ndarray:
+        # past the block only the last window is read: a byte and NULs, matching no part
+        return win[np.minimum(positions, last)]
+
+    q3, q7, q11 = q[:, 3], q[:, 7], q[:, 11]
+    good = (at(start) == _P0[0]) & (at(start + 7) == _P0[1])
+    good &= (at(q3) == _P1[0]) & (at(q3 + 2) == _P1[1])
+    good &= at(q7) == _P2
+    if pairs == 3:
+        good &= ((at(q11) & _LOW16) == _END) & (q11 + 2 == stop)
+    else:
+        q15 = q[:, 15]
+        good &= (at(q11) == _P3[0]) & (at(q11 + 8) == _P3[1])
+        good &= (buf[np.minimum(q11 + 16, len(buf) - 1)] == _QUOTE)
+        good &= ((at(q15) & _LOW16) == _END) & (q15 + 2 == stop)
+    zero = np.zeros(len(start), dtype=np.int64)
+    spans = [(start + 15, q3), (q3 + 10, q7), (q7 + 8, q11)]
+    spans.append((q11 + 17, q[:, 15]) if pairs == 4 else (zero, zero))
+    return good, spans
+
+
+def _recognise(
+    buf: np.ndarray, win: np.ndarray, starts: np.ndarray, stops: np.ndarray
+) -> _Recognised:
     """Rows of the usual shape, with the byte spans of their values and their times."""
     n = len(starts)
     quotes = np.flatnonzero(buf == _QUOTE)
@@ -159,8 +213,16 @@ def _recognise(buf: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> _Recog
     parts = []
     for pairs in (3, 4):
         rows = np.flatnonzero(clean & (nquotes == 4 * pairs))
-        if len(rows):
-            parts.append(_shape(buf, rows, quotes, first_quote[rows], starts, stops, pairs))
+        if not len(rows):
+            continue
+        q = quotes[first_quote[rows, None] + np.arange(4 * pairs)]
+        matched, spans = _template(buf, win, q, starts[rows], stops[rows], pairs)
+        if matched.any():
+            parts.append((rows[matched], np.ones(int(matched.sum()), dtype=bool),
+                          [(a[matched], b[matched]) for a, b in spans], pairs))
+        rest = np.flatnonzero(~matched)
+        if len(rest):  # other key orders or spacing: key by key
+            parts.append(_shape(buf, rows[rest], q[rest], starts, stops, pairs))
     if not parts:
         empty = np.zeros(0, dtype=np.int64)
         spans = _Spans(empty, empty)
@@ -175,9 +237,12 @@ def _recognise(buf: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> _Recog
         for k in range(4)
     ]
     has_campaign = np.concatenate([np.full(len(p[0]), p[3] == 4) for p in parts])
-    times, time_ok = _times(buf, spans[_AT].start, spans[_AT].stop)
+    times, time_ok = _times(buf, win, spans[_AT].start, spans[_AT].stop)
     good &= time_ok
-    order = np.argsort(rows, kind="stable")
+    # rows are distinct line numbers: their order is read off a scatter, not a sort
+    slot = np.full(n, -1, dtype=np.int64)
+    slot[rows] = np.arange(len(rows))
+    order = slot[slot >= 0]
     rows, good, times, has_campaign = rows[order], good[order], times[order], has_campaign[order]
     spans = [_Spans(s.start[order], s.stop[order]) for s in spans]
     ok[rows] = good
@@ -195,14 +260,13 @@ def _sel(spans: _Spans, keep: np.ndarray) -> _Spans:
 def _shape(
     buf: np.ndarray,
     rows: np.ndarray,
-    quotes: np.ndarray,
-    first_quote: np.ndarray,
+    q: np.ndarray,
     starts: np.ndarray,
     stops: np.ndarray,
     pairs: int,
 ) -> tuple[np.ndarray, np.ndarray, list[tuple[np.ndarray, np.ndarray]], int]:
-    """Check `{"k":"v", ...}` with `pairs` string pairs; spans of each known key's value."""
-    q = quotes[first_quote[:, None] + np.arange(4 * pairs)]
+    """Check `{"k":"v", ...}` with `pairs` string pairs, in any key order (the rows'
+    quote positions in `q`); spans of each known key's value."""
     start, stop = starts[rows], stops[rows]
     good = (buf[start] == _LBRACE) & (q[:, 0] == start + 1)
     good &= (buf[stop - 1] == _RBRACE) & (q[:, -1] == stop - 2)
@@ -241,12 +305,16 @@ def _separator(buf: np.ndarray, before: np.ndarray, after: np.ndarray, sep: int)
     return first_ok & ((gap == 2) | ((gap == 3) & (buf[before + 2] == _SPACE)))
 
 
-def _times(buf: np.ndarray, start: np.ndarray, stop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _times(
+    buf: np.ndarray, win: np.ndarray, start: np.ndarray, stop: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Epoch seconds of `YYYY-MM-DDTHH:MM:SS[Z]` values, and which ones were well-formed."""
     length = stop - start
     ok = (length == 19) | ((length == 20) & (buf[np.minimum(start + 19, len(buf) - 1)] == ord("Z")))
-    # bytes stay uint8 until the digits are checked: 19 bytes a row, not 152
-    text = buf[np.minimum(start[:, None] + np.arange(19), len(buf) - 1)]
+    # three 8-byte gathers a row; bytes stay uint8 until the digits are checked
+    last = len(win) - 1
+    text = np.stack([win[np.minimum(start + k, last)] for k in (0, 8, 16)], axis=1)
+    text = text.view(np.uint8)[:, :19]
     digit_at = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]
     small = text[:, digit_at] - np.uint8(ord("0"))  # wraps: a non-digit becomes > 9
     ok &= (small <= 9).all(axis=1)
@@ -281,7 +349,9 @@ class _Interned:
     ok: np.ndarray  # per line: False where the value is too long for this path
 
 
-def _intern(buf: np.ndarray, fast: _Recognised, spans: _Spans) -> _Interned:
+def _intern(
+    buf: np.ndarray, win: np.ndarray, fast: _Recognised, spans: _Spans
+) -> _Interned:
     """Distinct values of one string field over the recognised rows."""
     m = len(fast.rows)
     ok = np.ones(len(fast.ok), dtype=bool)
@@ -293,14 +363,23 @@ def _intern(buf: np.ndarray, fast: _Recognised, spans: _Spans) -> _Interned:
     sel = np.flatnonzero(present & ~too_long)
     if not len(sel):
         return _Interned([], inverse, ok)
-    width = max(1, int(length[sel].max()))
-    width8 = (width + 7) // 8 * 8
-    offsets = np.arange(width8)
-    idx = spans.start[sel, None] + offsets
-    mat = np.where(
-        offsets < length[sel, None], buf[np.minimum(idx, len(buf) - 1)], 0
-    ).astype(np.uint8)
-    words = mat.view(np.uint64)  # (k, width8 / 8); NUL padding is safe: values have no NUL
+    lengths = length[sel]
+    nwords = (max(1, int(lengths.max())) + 7) // 8
+    if nwords <= _WINDOW_WORDS:
+        # one 8-byte gather per word of the widest value, bytes past a value masked off
+        last = len(win) - 1
+        first_byte = spans.start[sel]
+        words = np.empty((len(sel), nwords), dtype=np.uint64)
+        for j in range(nwords):
+            keep = np.clip(lengths - 8 * j, 0, 8)
+            words[:, j] = win[np.minimum(first_byte + 8 * j, last)] & _MASKS[keep]
+    else:
+        offsets = np.arange(8 * nwords)
+        idx = spans.start[sel, None] + offsets
+        mat = np.where(
+            offsets < lengths[:, None], buf[np.minimum(idx, len(buf) - 1)], 0
+        ).astype(np.uint8)
+        words = mat.view(np.uint64)  # NUL padding is safe: values have no NUL
     # consecutive equal values (events usually come grouped by contact) share one lookup
     head = np.ones(len(sel), dtype=bool)
     head[1:] = (words[1:] != words[:-1]).any(axis=1)
@@ -309,12 +388,16 @@ def _intern(buf: np.ndarray, fast: _Recognised, spans: _Spans) -> _Interned:
     run = np.cumsum(head) - 1
     inverse[sel] = inv.ravel()[run]
     names: list[str | None] = []
-    for raw in mat[heads[first]]:
+    for raw in words[heads[first]]:
         try:
-            names.append(bytes(raw).rstrip(b"\x00").decode())
+            names.append(raw.tobytes().rstrip(b"\x00").decode())
         except UnicodeDecodeError:
             names.append(None)
     return _Interned(names, inverse, ok)
+
+
+_WINDOW_WORDS = 4  # values up to 32 bytes are read 8 bytes at a time
+_MASKS = np.array([(1 << (8 * k)) - 1 for k in range(9)], dtype=np.uint64)
 
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)

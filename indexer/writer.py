@@ -28,6 +28,7 @@ from indexer import records as rec
 from indexer.activity import ActivityWriter, count_field_kind
 from indexer.batch import Operation
 from indexer.counts import CountIncrements
+from indexer.deferred import DeferredPostings
 from indexer.diffs import FieldDiffs, ValueRuns
 from indexer.encoders import bitmap_of, bsi_depth, encode
 from indexer.idmap import IdMap
@@ -66,6 +67,21 @@ class SlotChanges:
             parts = self._by_field[(entity, field)] = []
         parts.append((remove, postings))
         self.pending += sum(map(len, postings.values()))
+
+    def defer(self, deferred: DeferredPostings) -> None:
+        """Move the postings worth holding (see indexer.deferred) into `deferred`."""
+        for key in list(self._by_field):
+            write = deferred.take(key, self._by_field[key])  # type: ignore[arg-type]
+            if write:
+                self._by_field[key] = write
+            else:
+                del self._by_field[key]
+
+    def restore(self, deferred: DeferredPostings) -> None:
+        """Put held postings back, ahead of the same fields' later ones."""
+        for key, parts in deferred.drain():
+            later = self._by_field.get(key, [])
+            self._by_field[key] = [*parts, *later]
 
     @property
     def steps(self) -> _Steps:
@@ -189,6 +205,7 @@ class _BatchRun(ActivityWriter):
         self.gen = store.generation(txn)
         self.ids = IdMap(store, txn)
         self.changes = SlotChanges()
+        self.deferred = DeferredPostings()  # written with the batch's last bitmaps
         self.values = ValueRuns()
         self.text_puts: dict[bytes, bytes | None] = {}
         self.summary: dict[str, dict[str, int]] = {}
@@ -213,7 +230,7 @@ class _BatchRun(ActivityWriter):
         self.write_owners()
         self.apply_counts(force=final)
         if final or self.changes.pending > PENDING_POSTINGS or self.values.size > PENDING_VALUES:
-            self._write_bitmaps()
+            self._write_bitmaps(defer=not final)
             self.changes = SlotChanges()
 
     # -- companies -------------------------------------------------------------------------
@@ -441,8 +458,15 @@ class _BatchRun(ActivityWriter):
                 moved = self.range_moves.encode(entity, name, kind, cols, values, not remove)  # type: ignore[arg-type]
                 self.changes.add(entity, name, moved, remove=remove)
 
-    def _write_bitmaps(self) -> None:
+    def _write_bitmaps(self, defer: bool = False) -> None:
+        """Rewrite every touched bitmap; with `defer` (a write in the middle of a batch,
+        when nothing reads the bitmaps before the next one), hold back the fields with
+        many small postings (indexer.deferred) until a full write."""
         self._encode_runs()
+        if defer:
+            self.changes.defer(self.deferred)
+        elif self.deferred:
+            self.changes.restore(self.deferred)
         db = self.store.db["bm"]
         version = self.gen.to_bytes(_U64, "big")
         for (entity, name, slot), steps in self.changes.steps.items():

@@ -20,6 +20,7 @@ from bitseg.store import keys
 from bitseg.store.rangekeys import (
     cumulative_slot,
     equal_slot,
+    kept_mantissa_bits,
     levels,
     order_key,
 )
@@ -104,14 +105,14 @@ def _checked(
     """The columns of t's (small) finest bucket whose value is >= t, from the bit slices.
 
     Every value in the bucket shares all but its lowest `low` bits of magnitude with t
-    (times >= 0: the bucket's width; ints: the bits below the 12 the levels keep), so
+    (times >= 0: the bucket's width; ints: the mantissa bits below those the levels keep), so
     only those slices are compared; other buckets take the full signed comparison."""
     magnitude = abs(t)
     if kind == FieldType.TIME:
         low = levels(kind).equal[-1] if t >= 0 else 0
     else:
-        e = magnitude.bit_length()
-        low = e - 13 if 14 <= e <= 57 else 0
+        e, kept = magnitude.bit_length(), kept_mantissa_bits()
+        low = e - 1 - kept if kept + 2 <= e <= 57 else 0
     if low:
         slices = [src.bitmap(entity, field, keys.bit_slot(bit), shard) for bit in range(low)]
         mask = (1 << low) - 1

@@ -25,7 +25,7 @@ from bitseg.engine.dense import DenseWords
 from bitseg.engine.results import LeafResults
 from bitseg.errors import InvalidArgument
 from bitseg.schema import OrgSchema
-from bitseg.store import idblocks
+from bitseg.store import idblocks, rangekeys
 from bitseg.store.cache import BitmapCache
 from bitseg.store.idtable import IdTable
 
@@ -153,16 +153,18 @@ class OrgStore:
         txn.put(SCHEMA_KEY, orjson.dumps(schema.to_json()), db=self.db["meta"])
 
     def has_range_index(self, txn: lmdb.Transaction) -> bool:
-        return txn.get(RANGE_INDEX_KEY, db=self.db["meta"]) is not None
+        """Whether int/time fields keep a range index in this version's layout."""
+        return txn.get(RANGE_INDEX_KEY, db=self.db["meta"]) == rangekeys.LAYOUT
 
     def start_range_index(self, txn: lmdb.Transaction) -> None:
         """Stores created by this version keep a range index from their first record on;
-        an older store (records but no flag) goes on answering ranges from the
-        bit-sliced index alone."""
-        if self.has_range_index(txn):
+        an older store (records but no flag, or the flag of an older layout of levels)
+        goes on answering ranges from the bit-sliced index alone, and its writes leave
+        the old index alone."""
+        if txn.get(RANGE_INDEX_KEY, db=self.db["meta"]) is not None:
             return
         if all(self.get_u32(txn, next_col_key(e)) == 0 for e in _RECORD_ENTITIES):
-            txn.put(RANGE_INDEX_KEY, b"1", db=self.db["meta"])
+            txn.put(RANGE_INDEX_KEY, rangekeys.LAYOUT, db=self.db["meta"])
 
     def id_block_bits(self, txn: lmdb.Transaction) -> int:
         """log2 of the columns an id block covers in this store; 0: no id blocks."""
