@@ -109,7 +109,9 @@ def count_and(
 
 
 class DenseWords:
-    """bitmap object -> its word array per shard, an LRU within `max_bytes`."""
+    """bitmap object -> its word array per shard, an LRU of `max_bytes` of words. An entry
+    keeps its bitmap alive (so the identity stays unique), which the bitmap cache may
+    have let go: at most about as much again."""
 
     def __init__(self, max_bytes: int = 32 << 20) -> None:
         self.max_entries = max(1, max_bytes // (WORDS * 8))
@@ -124,6 +126,7 @@ class DenseWords:
                 self._entries.move_to_end(key)
                 return hit[1]
         words = words_of(bitmap, shard)
+        words.flags.writeable = False  # shared by every thread's counts
         if isinstance(bitmap, FrozenBitMap):  # a mutable one may change under its id
             with self._lock:
                 self._entries[key] = (bitmap, words)
