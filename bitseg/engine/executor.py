@@ -1,9 +1,12 @@
 """The executor: runs a plan on every shard and combines the answers.
 
-Counting avoids materialising the last step (`intersection_cardinality`,
-`difference_cardinality`). Shard answers are disjoint column ranges, so a count is
-their sum and a member set their union. Evaluation per shard is a pure function of
-(shard bitmaps, plan), so shards can later move to other processes or machines.
+An AND's steps are ordered by what they cost on roaring's containers (`_cheap_order`)
+and run in place on one private copy; counting avoids materialising the last step
+(`intersection_cardinality`, `difference_cardinality`), and a long AND of dense operands
+is counted over plain words instead (bitseg.engine.dense). Shard answers are disjoint
+column ranges, so a count is their sum and a member set their union. Evaluation per
+shard is a pure function of (shard bitmaps, plan), so shards can later move to other
+processes or machines.
 """
 
 from __future__ import annotations
