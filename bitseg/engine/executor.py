@@ -81,18 +81,31 @@ class Executor:
         return parts[0] if len(parts) == 1 else FrozenBitMap.union(*parts)
 
     def evaluate(self, plan: Plan, shard: int) -> AnyBitMap:
+        if isinstance(plan, Leaf) and self.results is not None:
+            # The same plan object comes back from the plan cache for a repeated rule:
+            # its leaves' answers are found by the node's identity, before any of the
+            # work of telling what kind of leaf it is.
+            return self.results.get_or_compute(
+                self.gen, _Node(plan, self.entity, shard), lambda: _frozen(self._leaf(plan, shard))
+            )
         if isinstance(plan, Leaf):
-            cond = plan.cond
-            if indexed_range(self.src, self.entity, cond, self.field_type):
-                return self._range(plan, shard)
-            if cond.op in _UNIONS and len(cond.value) > 1:  # type: ignore[arg-type]
-                # A union of several value bitmaps is the costly part of a keyword list:
-                # kept per generation like ranges (builder UIs repeat their leaves).
-                return self._cached(
-                    ("leaf", self.entity, cond, shard),
-                    lambda: evaluate_leaf(self.src, self.entity, cond, shard, self.field_type),
-                )
-            return evaluate_leaf(self.src, self.entity, cond, shard, self.field_type)
+            return self._leaf(plan, shard)
+        return self._node(plan, shard)
+
+    def _leaf(self, plan: Leaf, shard: int) -> AnyBitMap:
+        cond = plan.cond
+        if indexed_range(self.src, self.entity, cond, self.field_type):
+            return self._range(plan, shard)
+        if cond.op in _UNIONS and len(cond.value) > 1:  # type: ignore[arg-type]
+            # A union of several value bitmaps is the costly part of a keyword list:
+            # kept per generation like ranges (builder UIs repeat their leaves).
+            return self._cached(
+                ("leaf", self.entity, cond, shard),
+                lambda: evaluate_leaf(self.src, self.entity, cond, shard, self.field_type),
+            )
+        return evaluate_leaf(self.src, self.entity, cond, shard, self.field_type)
+
+    def _node(self, plan: Plan, shard: int) -> AnyBitMap:
         if isinstance(plan, DealsLeaf):
             return self._deals(plan, shard)
         if isinstance(plan, EventLeaf):
@@ -263,6 +276,30 @@ RESTRICTED_BSI_BELOW = 2_048  # inside fewer candidates, slice-by-slice beats th
 DENSE_FRACTION = 16  # a container holding over 1/16 of its 65,536 values is a bitset
 SMALL_FRACTION = 64  # an operand this sparse makes every step cheaper than a dense pass
 DENSE_COUNT_OPERANDS = 4  # fewer: roaring's own steps cost less than words and a popcount
+
+
+class _Node:
+    """A cache key naming one plan node by identity (hashing a node's conditions costs
+    more than the lookup); it holds the node, so the identity stays unique."""
+
+    __slots__ = ("node", "entity", "shard", "_hash")
+
+    def __init__(self, node: Plan, entity: str, shard: int) -> None:
+        self.node = node
+        self.entity = entity
+        self.shard = shard
+        self._hash = hash((id(node), entity, shard))
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, _Node)
+            and other.node is self.node
+            and other.entity == self.entity
+            and other.shard == self.shard
+        )
 
 
 def _frozen(bitmap: AnyBitMap) -> FrozenBitMap:
