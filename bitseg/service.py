@@ -295,8 +295,9 @@ class Service:
         """Drop the org's cached plans and leaf answers, as a write would (the next query
         is then evaluated cold; used by the benchmarks)."""
         self._plans.forget(org)
-        self._store(org).leaf_results.clear()
-        self._store(org).dense_words.clear()
+        store = self._store(org)
+        store.leaf_results.clear()
+        store.dense_words.clear()
 
     def count(
         self, org: str, rule: Rule, now: int | None = None, key: Hashable | None = None

@@ -28,7 +28,7 @@ SMALL = 16  # columns of a key's postings in one write, at most, for it to be he
 
 
 def _split(
-    parts: list[tuple[bool, Postings]], held: set[bytes] | dict[bytes, int]
+    parts: list[tuple[bool, Postings]], held: Mapping[bytes, int]
 ) -> tuple[list[tuple[bool, Postings]], list[tuple[bool, Postings]]] | None:
     """(parts of the keys to hold, parts of the others), or None: nothing worth holding.
 
@@ -115,7 +115,7 @@ class DeferredPostings:
         """Hold the small postings of a field's write (after those it holds already);
         the parts left to write now."""
         held = self._fields.get(key)
-        split = _split(parts, held.codes if held is not None else ())  # type: ignore[arg-type]
+        split = _split(parts, held.codes if held is not None else {})
         if split is None:
             return parts
         keep, write = split

@@ -113,7 +113,7 @@ def scan_block(block: bytes, source: str, first_line: int) -> EventColumns:
     stops = ends - cr
     n = len(starts)
     fast = _recognise(buf, win, starts, stops)
-    fields = [_intern(buf, win, fast, spans) for spans in (fast.cid, fast.type, fast.campaign)]
+    fields = [_intern(win, fast, spans) for spans in (fast.cid, fast.type, fast.campaign)]
     ok = fast.ok & fields[0].ok & fields[1].ok & fields[2].ok
     ok[fast.rows[~_check_ids(fields[0], 100, strip=False)[fields[0].inverse]]] = False
     ok[fast.rows[~_check_ids(fields[1], 32, strip=True)[fields[1].inverse]]] = False
@@ -155,6 +155,12 @@ def _windows(padded: bytes, n: int) -> np.ndarray:
     return np.ndarray((n + 1,), dtype="<u8", buffer=padded, strides=(1,))
 
 
+def _read8(win: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """The 8 bytes at each position; past the block only the last window is read (a
+    byte and NULs, which no fixed part and no value matches)."""
+    return win[np.minimum(positions, len(win) - 1)]
+
+
 def _u64(text: bytes) -> np.uint64:
     return np.frombuffer(text.ljust(8, b"\0"), dtype="<u8")[0]
 
@@ -176,23 +182,17 @@ def _template(
     8-byte compares of their fixed parts, and the spans of their values. `q` holds the
     rows' 4 * pairs quote positions: a value lies between two of them, so once the
     fixed parts match, where each value starts and ends is known."""
-    last = len(win) - 1
-
-    def at(positions: np.ndarray) -> np.ndarray:
-        # past the block only the last window is read: a byte and NULs, matching no part
-        return win[np.minimum(positions, last)]
-
     q3, q7, q11 = q[:, 3], q[:, 7], q[:, 11]
-    good = (at(start) == _P0[0]) & (at(start + 7) == _P0[1])
-    good &= (at(q3) == _P1[0]) & (at(q3 + 2) == _P1[1])
-    good &= at(q7) == _P2
+    good = (_read8(win, start) == _P0[0]) & (_read8(win, start + 7) == _P0[1])
+    good &= (_read8(win, q3) == _P1[0]) & (_read8(win, q3 + 2) == _P1[1])
+    good &= _read8(win, q7) == _P2
     if pairs == 3:
-        good &= ((at(q11) & _LOW16) == _END) & (q11 + 2 == stop)
+        good &= ((_read8(win, q11) & _LOW16) == _END) & (q11 + 2 == stop)
     else:
         q15 = q[:, 15]
-        good &= (at(q11) == _P3[0]) & (at(q11 + 8) == _P3[1])
+        good &= (_read8(win, q11) == _P3[0]) & (_read8(win, q11 + 8) == _P3[1])
         good &= (buf[np.minimum(q11 + 16, len(buf) - 1)] == _QUOTE)
-        good &= ((at(q15) & _LOW16) == _END) & (q15 + 2 == stop)
+        good &= ((_read8(win, q15) & _LOW16) == _END) & (q15 + 2 == stop)
     zero = np.zeros(len(start), dtype=np.int64)
     spans = [(start + 15, q3), (q3 + 10, q7), (q7 + 8, q11)]
     spans.append((q11 + 17, q[:, 15]) if pairs == 4 else (zero, zero))
@@ -312,8 +312,7 @@ def _times(
     length = stop - start
     ok = (length == 19) | ((length == 20) & (buf[np.minimum(start + 19, len(buf) - 1)] == ord("Z")))
     # three 8-byte gathers a row; bytes stay uint8 until the digits are checked
-    last = len(win) - 1
-    text = np.stack([win[np.minimum(start + k, last)] for k in (0, 8, 16)], axis=1)
+    text = np.stack([_read8(win, start + k) for k in (0, 8, 16)], axis=1)
     text = text.view(np.uint8)[:, :19]
     digit_at = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]
     small = text[:, digit_at] - np.uint8(ord("0"))  # wraps: a non-digit becomes > 9
@@ -349,9 +348,7 @@ class _Interned:
     ok: np.ndarray  # per line: False where the value is too long for this path
 
 
-def _intern(
-    buf: np.ndarray, win: np.ndarray, fast: _Recognised, spans: _Spans
-) -> _Interned:
+def _intern(win: np.ndarray, fast: _Recognised, spans: _Spans) -> _Interned:
     """Distinct values of one string field over the recognised rows."""
     m = len(fast.rows)
     ok = np.ones(len(fast.ok), dtype=bool)
@@ -365,21 +362,13 @@ def _intern(
         return _Interned([], inverse, ok)
     lengths = length[sel]
     nwords = (max(1, int(lengths.max())) + 7) // 8
-    if nwords <= _WINDOW_WORDS:
-        # one 8-byte gather per word of the widest value, bytes past a value masked off
-        last = len(win) - 1
-        first_byte = spans.start[sel]
-        words = np.empty((len(sel), nwords), dtype=np.uint64)
-        for j in range(nwords):
-            keep = np.clip(lengths - 8 * j, 0, 8)
-            words[:, j] = win[np.minimum(first_byte + 8 * j, last)] & _MASKS[keep]
-    else:
-        offsets = np.arange(8 * nwords)
-        idx = spans.start[sel, None] + offsets
-        mat = np.where(
-            offsets < lengths[:, None], buf[np.minimum(idx, len(buf) - 1)], 0
-        ).astype(np.uint8)
-        words = mat.view(np.uint64)  # NUL padding is safe: values have no NUL
+    # one 8-byte gather per word of the widest value, the bytes past a value masked off
+    # (NUL padding is safe: values have no NUL)
+    first_byte = spans.start[sel]
+    words = np.empty((len(sel), nwords), dtype=np.uint64)
+    for j in range(nwords):
+        keep = np.clip(lengths - 8 * j, 0, 8)
+        words[:, j] = _read8(win, first_byte + 8 * j) & _MASKS[keep]
     # consecutive equal values (events usually come grouped by contact) share one lookup
     head = np.ones(len(sel), dtype=bool)
     head[1:] = (words[1:] != words[:-1]).any(axis=1)
@@ -396,7 +385,6 @@ def _intern(
     return _Interned(names, inverse, ok)
 
 
-_WINDOW_WORDS = 4  # values up to 32 bytes are read 8 bytes at a time
 _MASKS = np.array([(1 << (8 * k)) - 1 for k in range(9)], dtype=np.uint64)
 
 

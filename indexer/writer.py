@@ -460,8 +460,8 @@ class _BatchRun(ActivityWriter):
 
     def _write_bitmaps(self, defer: bool = False) -> None:
         """Rewrite every touched bitmap; with `defer` (a write in the middle of a batch,
-        when nothing reads the bitmaps before the next one), hold back the fields with
-        many small postings (indexer.deferred) until a full write."""
+        when nothing reads the bitmaps before the next one), hold back the keys with
+        small postings (indexer.deferred) until a full write."""
         self._encode_runs()
         if defer:
             self.changes.defer(self.deferred)

@@ -58,39 +58,32 @@ def words_of(bitmap: AnyBitMap, shard: int) -> np.ndarray:
     for i in range(size):
         key, card = int(header[2 * i]), int(header[2 * i + 1]) + 1
         is_run = run_flags is not None and (run_flags[i >> 3] >> (i & 7)) & 1
+        start = pos
         if is_run:
             runs = int.from_bytes(data[pos : pos + 2], "little")
-            pairs = np.frombuffer(data, dtype="<u2", count=2 * runs, offset=pos + 2)
             pos += 2 + 4 * runs
-            length = 0
-        elif card > 4096:
-            length = 8 * _CONTAINER_WORDS
         else:
-            length = 2 * card
+            pos += 8 * _CONTAINER_WORDS if card > 4096 else 2 * card
         slot = key - first_key
         if not 0 <= slot < SHARD_WIDTH >> 16:
-            pos += length
             continue
         base = slot * _CONTAINER_WORDS
-        if is_run:
-            starts = pairs[0::2].astype(np.int64)
-            ends = starts + pairs[1::2] + 1
-            flags = np.zeros(1 << 16, dtype=bool)
-            marks = np.zeros((1 << 16) + 1, dtype=np.int32)
-            np.add.at(marks, starts, 1)
-            np.add.at(marks, ends, -1)
-            flags[:] = np.cumsum(marks[:-1]) > 0
-            bits[base * 8 : (base + _CONTAINER_WORDS) * 8] = np.packbits(flags, bitorder="little")
-        elif card > 4096:
+        if not is_run and card > 4096:  # a bitset container: its words as they are
             out[base : base + _CONTAINER_WORDS] = np.frombuffer(
-                data, dtype="<u8", count=_CONTAINER_WORDS, offset=pos
+                data, dtype="<u8", count=_CONTAINER_WORDS, offset=start
             )
-        else:
-            values = np.frombuffer(data, dtype="<u2", count=card, offset=pos).astype(np.int64)
+            continue
+        if is_run:  # (start, length - 1) pairs: +1 where a run starts, -1 past its end
+            pairs = np.frombuffer(data, dtype="<u2", count=2 * runs, offset=start + 2)
+            firsts = pairs[0::2].astype(np.int64)
+            marks = np.zeros((1 << 16) + 1, dtype=np.int32)
+            np.add.at(marks, firsts, 1)
+            np.add.at(marks, firsts + pairs[1::2] + 1, -1)
+            flags = np.cumsum(marks[:-1]) > 0
+        else:  # an array container: sorted 16-bit values
             flags = np.zeros(1 << 16, dtype=bool)
-            flags[values] = True
-            bits[base * 8 : (base + _CONTAINER_WORDS) * 8] = np.packbits(flags, bitorder="little")
-        pos += length
+            flags[np.frombuffer(data, dtype="<u2", count=card, offset=start)] = True
+        bits[base * 8 : (base + _CONTAINER_WORDS) * 8] = np.packbits(flags, bitorder="little")
     return out
 
 
