@@ -44,6 +44,7 @@ class ActivityWriter:
     counts: CountIncrements
     owners: dict[int, int]
     dirty: list[np.ndarray]
+    events_begun: bool  # the batch has met its first events
 
     # -- campaigns -------------------------------------------------------------------------
     def campaigns(self, ops: list[Operation]) -> None:
@@ -129,6 +130,14 @@ class ActivityWriter:
 
     # -- events ----------------------------------------------------------------------------
     def events(self, chunk: EventColumns) -> None:
+        if not self.events_begun:
+            self.events_begun = True
+            # Events only add to count fields, so everything pending is final now: it is
+            # written while the parse process is still reading the events (the longest
+            # file), not after their last line with the counts.
+            self.apply_counts(force=True)
+            self._write_bitmaps()  # type: ignore[attr-defined]
+            self.changes = type(self.changes)()
         n = len(chunk)
         col_of = self.ids.col  # type: ignore[attr-defined]
         contact_cols = np.fromiter(

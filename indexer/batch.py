@@ -17,6 +17,7 @@ from typing import BinaryIO, NamedTuple
 from bitseg.errors import InvalidArgument, RecordError
 from bitseg.schema import CAMPAIGN_FIELDS, CUSTOM_TYPES, DEAL_FIELDS, FieldType, OrgSchema
 from indexer import records as rec
+from indexer.columns import ContactColumns, contact_columns
 from indexer.eventscan import EventColumns, columns_of, scan_events
 from indexer.prefetch import Prefetch, prefetchable
 from indexer.sources import RawRecord, read_csv, read_jsonl
@@ -24,6 +25,7 @@ from indexer.sources import RawRecord, read_csv, read_jsonl
 KINDS = ("contacts", "companies", "deals", "campaigns", "events")
 APPLY_ORDER = ("companies", "campaigns", "contacts", "deals", "events")
 CHUNK = 50_000
+COLUMNAR = True  # contacts files column-wise where they allow it (indexer.columns)
 
 
 class Operation(NamedTuple):
@@ -84,7 +86,7 @@ def iter_chunks(
     files: list[FileInput],
     records: list[tuple[str, str, Mapping[str, object]]],
     chunk: int | None = None,
-) -> Iterator[tuple[str, list[Operation] | EventColumns]]:
+) -> Iterator[tuple[str, list[Operation] | EventColumns | ContactColumns]]:
     """(kind, operations) chunks of `chunk` records (default CHUNK) in apply order;
     raises RecordError at the first bad record.
 
@@ -113,7 +115,7 @@ def kind_chunks(
     files: list[FileInput],
     records: list[tuple[str, str, Mapping[str, object]]],
     chunk: int,
-) -> Iterator[tuple[str, list[Operation] | EventColumns]]:
+) -> Iterator[tuple[str, list[Operation] | EventColumns | ContactColumns]]:
     """The chunks of one kind: its files, then its loose records."""
     if kind == "events":
         yield from _event_chunks(files, records, chunk)
@@ -131,8 +133,11 @@ def kind_chunks(
         for line, raw in rows:
             ops.append(_operation(raw, coercers, f.name, line))
             if len(ops) >= chunk:
-                yield kind, ops
+                yield kind, _file_chunk(kind, ops, coercers)
                 ops = []
+    if ops:  # the files' last chunk (loose records come in chunks of their own)
+        yield kind, _file_chunk(kind, ops, coercers)
+        ops = []
     for index, (record_kind, op, raw) in enumerate(records, start=1):
         if record_kind != kind:
             continue
@@ -144,6 +149,17 @@ def kind_chunks(
             ops = []
     if ops:
         yield kind, ops
+
+
+def _file_chunk(
+    kind: str, ops: list[Operation], coercers: rec.Coercers
+) -> list[Operation] | ContactColumns:
+    """A chunk of a file's records; new contacts column-wise where they allow it."""
+    if kind == "contacts" and COLUMNAR:
+        columns = contact_columns(ops, coercers.type_of)
+        if columns is not None:
+            return columns
+    return ops
 
 
 def _check_kind(kind: str, source: str) -> None:
@@ -193,9 +209,12 @@ def _operation(
         op = rec.record_op(raw)
         if op == "delete":
             return Operation("delete", ext_id, {})
-        fields = rec.normalise_fields(rec.flatten(raw), coercers)
         if op == "upsert":
-            fields = {k: v for k, v in fields.items() if v is not None}
-        return Operation(op, ext_id, fields)
+            fields = rec.upsert_fields(raw, coercers)
+            if fields is None:
+                normal = rec.normalise_fields(rec.flatten(raw), coercers)
+                fields = {k: v for k, v in normal.items() if v is not None}
+            return Operation(op, ext_id, fields)
+        return Operation(op, ext_id, rec.normalise_fields(rec.flatten(raw), coercers))
     except ValueError as exc:
         raise RecordError(source, line, str(exc)) from None

@@ -42,7 +42,8 @@ def encode(
     if len(values) == 0:
         return {}
     if kind in (FieldType.KEYWORD, FieldType.REF):
-        out = _group_values(cols, values)
+        grouped = _group(cols, values)  # type: ignore[arg-type]
+        out = {keys.value_slot(v): m for v, m in grouped.items()}  # type: ignore[arg-type]
         out[keys.EXISTS] = cols
         return out
     if kind == FieldType.BOOL:
@@ -204,10 +205,9 @@ def _gram_codes(cols: np.ndarray, texts: list[str]) -> tuple[np.ndarray, np.ndar
     return codes[valid], np.broadcast_to(cols[:, None], (n, width))[valid]
 
 
-def _group_values(cols: np.ndarray, values: Sequence[object]) -> Postings:
-    """`_group` by value slot, each distinct value turned into its slot once."""
-    grouped = _group(cols, values)  # type: ignore[arg-type]
-    return {keys.value_slot(value): members for value, members in grouped.items()}  # type: ignore[arg-type]
+def group_values(cols: np.ndarray, values: Sequence[object]) -> dict[object, np.ndarray]:
+    """Columns grouped by value, values in order of first appearance."""
+    return _group(cols, values)  # type: ignore[arg-type,return-value]
 
 
 def _group(cols: np.ndarray, slots: Sequence[bytes]) -> Postings:
@@ -235,4 +235,7 @@ def _group(cols: np.ndarray, slots: Sequence[bytes]) -> Postings:
     }
 
 
-__all__ = ["Postings", "bsi_depth", "encode", "encode_bsi", "encode_grams", "text_grams", "_EMPTY"]
+__all__ = [
+    "Postings", "bsi_depth", "encode", "encode_bsi", "encode_grams", "group_values", "text_grams",
+    "_EMPTY",
+]

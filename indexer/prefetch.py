@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import io
 import os
 import pickle
 import subprocess
@@ -142,10 +143,10 @@ class Prefetch:
         while True:
             tag, got, payload = self._next()
             if tag == "chunk":
-                if got == "events":
-                    yield "events", payload
-                else:
-                    yield got, list(map(Operation._make, payload))  # type: ignore[call-overload]
+                if isinstance(payload, list):  # operations, sent as plain tuples
+                    yield got, list(map(Operation._make, payload))  # type: ignore[arg-type]
+                else:  # event or contact columns
+                    yield got, payload
             elif tag == "end" and got == kind:
                 return
             elif tag == "error":
@@ -165,13 +166,22 @@ class Prefetch:
 
 
 def _message(*parts: object) -> bytes:
-    return pickle.dumps(parts, protocol=pickle.HIGHEST_PROTOCOL)
+    # Without the memo ("fast" mode: nothing sent refers to itself) pickling a chunk
+    # takes a third of the time, for a quarter more bytes through a local pipe.
+    out = io.BytesIO()
+    pickler = pickle.Pickler(out, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.fast = True
+    pickler.dump(parts)
+    return out.getvalue()
 
 
 def _parse(job: dict[str, object], sender: Connection) -> None:
     """The child: every file's chunks in apply order, each kind closed by an "end"."""
     from indexer.batch import APPLY_ORDER, FileInput, kind_chunks
 
+    # Nothing parsed here outlives its chunk, and chunks are freed by reference counting:
+    # the cyclic collector would only walk each chunk's million objects again and again.
+    gc.disable()
     schema = OrgSchema.from_json(job["schema"])  # type: ignore[arg-type]
     chunk = int(job["chunk"])  # type: ignore[call-overload]
     with contextlib.ExitStack() as stack:
@@ -183,8 +193,8 @@ def _parse(job: dict[str, object], sender: Connection) -> None:
         try:
             for kind in APPLY_ORDER:
                 for got, payload in kind_chunks(kind, schema, files, [], chunk):
-                    if got != "events":  # sent as plain tuples: smaller and faster to pickle
-                        payload = list(map(tuple, payload))  # type: ignore[arg-type]
+                    if isinstance(payload, list):  # plain tuples: smaller, faster to pickle
+                        payload = list(map(tuple, payload))
                     sender.send_bytes(_message("chunk", got, payload))
                 sender.send_bytes(_message("end", kind, None))
         except RecordError as exc:

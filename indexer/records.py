@@ -107,6 +107,7 @@ class Coercers:
         self.type_of = type_of
         self.rule_prefix = rule_prefix  # "company." for company records: "company.domain"
         self._by_name: dict[str, Callable[[object], object]] = {}
+        self.top_level: dict[str, Callable[[object], object]] = {}  # see upsert_fields
 
     def get(self, name: str) -> Callable[[object], object]:
         fn = self._by_name.get(name)
@@ -190,6 +191,46 @@ def normalise_fields(flat: Mapping[str, object], coercers: Coercers) -> Fields:
             fields[name] = None
             continue
         fields[name] = None if value is None else get(name)(value)
+    return fields
+
+
+def upsert_fields(raw: Mapping[str, object], coercers: Coercers) -> Fields | None:
+    """What `normalise_fields(flatten(raw))` gives an upsert, without its None values (or
+    its error), in one pass over the record (the bulk-load hot path); None when a
+    top-level name holds a dot: it could meet a nested field's name, which moves values
+    and errors around, and the two-step path decides those."""
+    try:
+        return _upsert_fields(raw, coercers)
+    except ValueError:
+        if any("." in key for key in raw):
+            return None
+        raise
+
+
+def _upsert_fields(raw: Mapping[str, object], coercers: Coercers) -> Fields | None:
+    fields: Fields = {}
+    top = coercers.top_level  # coercers of the undotted names met before
+    coercer_of = coercers._by_name.get
+    for key, value in raw.items():
+        coerce = top.get(key)
+        if coerce is None:
+            if "." in key:
+                return None
+            if value is None or key in _META_KEYS:
+                continue  # null is no value: an upsert drops it, whatever the name
+            if key in _NESTED and isinstance(value, dict):
+                for sub, sub_value in value.items():
+                    if sub_value is not None:
+                        name = f"{key}.{sub}"
+                        normal = (coercer_of(name) or coercers.get(name))(sub_value)
+                        if normal is not None:
+                            fields[name] = normal
+                continue
+            coerce = top[key] = coercers.get(key)  # a field met first, or ValueError
+        if value is not None:
+            normal = coerce(value)
+            if normal is not None:
+                fields[key] = normal
     return fields
 
 

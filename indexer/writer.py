@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from functools import partial
 
 import lmdb
 import numpy as np
@@ -27,10 +28,11 @@ from bitseg.store.orgstore import OrgStore, depth_key, next_col_key
 from indexer import records as rec
 from indexer.activity import ActivityWriter, count_field_kind
 from indexer.batch import Operation
+from indexer.columns import ContactColumns
 from indexer.counts import CountIncrements
 from indexer.deferred import DeferredPostings
 from indexer.diffs import FieldDiffs, ValueRuns
-from indexer.encoders import bitmap_of, bsi_depth, encode
+from indexer.encoders import bitmap_of, bsi_depth, encode, group_values
 from indexer.idmap import IdMap
 from indexer.rangeindex import RangeMoves
 
@@ -216,6 +218,7 @@ class _BatchRun(ActivityWriter):
         self.live_changes: dict[tuple[str, bool], list[int]] = {}
         self.range_index = store.has_range_index(txn)
         self.range_moves = RangeMoves()
+        self.events_begun = False
 
     def dirty_contacts(self) -> BitMap:
         return bitmap_of(np.concatenate(self.dirty)) if self.dirty else BitMap()
@@ -256,18 +259,24 @@ class _BatchRun(ActivityWriter):
         self._encode(keys.CONTACT, diffs)
 
     # -- contacts --------------------------------------------------------------------------
-    def contacts(self, ops: list[Operation]) -> None:
-        companies = self.projections
+    def contacts(self, ops: list[Operation] | ContactColumns) -> None:
+        if isinstance(ops, ContactColumns):
+            new_cols = self._new_columns(keys.CONTACT, ops.ids)
+            if new_cols is not None:
+                self._insert_columns(ops, np.asarray(new_cols, dtype=np.uint32))
+                return
+            ops = ops.operations()
 
         def company_of(fields: Fields | None) -> Fields:
             if not fields or "company_id" not in fields:
                 return {}
-            cid = str(fields["company_id"])
-            if cid not in companies:
-                companies[cid] = _projection(_company_fields(self._company_record(cid)))
-            return companies[cid]
+            return self._company_projection(str(fields["company_id"]))
 
-        new_cols = self._new_columns(keys.CONTACT, ops)
+        new_cols = (
+            self._new_columns(keys.CONTACT, [op.id for op in ops])
+            if all(op.op == "upsert" for op in ops)
+            else None
+        )
         if new_cols is not None:
             self._insert_contacts(ops, new_cols, company_of)
             return
@@ -286,12 +295,20 @@ class _BatchRun(ActivityWriter):
             self._live(keys.CONTACT, col, old is not None, final is not None)
         self._encode(keys.CONTACT, diffs)
 
-    def _new_columns(self, entity: str, ops: list[Operation]) -> list[int] | None:
+    def _company_projection(self, company_id: str) -> Fields:
+        """The `company.*` fields a contact of this company gets (memoised per batch
+        phase: companies are all applied before the contacts)."""
+        projection = self.projections.get(company_id)
+        if projection is None:
+            projection = _projection(_company_fields(self._company_record(company_id)))
+            self.projections[company_id] = projection
+        return projection
+
+    def _new_columns(self, entity: str, ids: list[str]) -> list[int] | None:
         """Columns for a chunk of upserts of distinct ids new to the store and the batch
         (a bulk insert), or None (then nothing is assigned)."""
         col_of = self.ids.col
-        ids = [op.id for op in ops]
-        if any(op.op != "upsert" for op in ops) or len(set(ids)) != len(ops):
+        if len(set(ids)) != len(ids):
             return None
         fresh = self.ids.new_columns(entity, ids)
         if fresh is not None:
@@ -330,6 +347,52 @@ class _BatchRun(ActivityWriter):
         total = self.summary.setdefault("contacts", {"upserted": 0, "patched": 0, "deleted": 0})
         total["upserted"] += len(ops)
         self._encode(keys.CONTACT, diffs)
+
+    def _insert_columns(self, chunk: ContactColumns, cols: np.ndarray) -> None:
+        """`_insert_contacts` for a chunk the parser gave column-wise (indexer.columns)."""
+        entity = keys.CONTACT
+        by_field = {name: (cols[rows], values) for name, (rows, values) in chunk.fields.items()}
+        company = by_field.get("company_id")
+        if company is not None:
+            self._project_columns(by_field, *company)
+        self.txn.cursor(db=self.store.db["rec"]).putmulti(
+            list(zip(map(partial(keys.col_key, entity), cols.tolist()), chunk.records, strict=True))
+        )
+        self.dirty.append(cols)
+        self.live_changes.setdefault((entity, False), []).extend(cols.tolist())
+        total = self.summary.setdefault("contacts", {"upserted": 0, "patched": 0, "deleted": 0})
+        total["upserted"] += len(chunk)
+        for name, (field_cols, values) in by_field.items():
+            kind = self._kind(entity, name)
+            self.values.add(entity, name, kind, False, field_cols, values)  # type: ignore[arg-type]
+            if kind in (FieldType.INT, FieldType.TIME):
+                self._note_depth(entity, name, np.asarray(values, dtype=np.int64))
+            if kind == FieldType.TEXT:
+                lowered = chunk.texts.get(name)
+                if lowered is None:  # a company field: lower-cased here
+                    lowered = [str(v).lower().encode() for v in values]
+                prefix = keys.field_prefix(entity, name)
+                text_keys = [prefix + col for col in map(keys.pack_col, field_cols.tolist())]
+                self.text_puts.update(zip(text_keys, lowered, strict=True))
+
+    def _project_columns(
+        self, by_field: dict[str, tuple[np.ndarray, Sequence[object]]], cols: np.ndarray,
+        company_ids: Sequence[object],
+    ) -> None:
+        """Add the `company.*` fields of each contact's company, a company at a time."""
+        pieces: dict[str, tuple[list[np.ndarray], list[object]]] = {}
+        for company_id, members in group_values(cols, company_ids).items():
+            for name, value in self._company_projection(str(company_id)).items():
+                piece = pieces.get(name)
+                if piece is None:
+                    piece = pieces[name] = ([], [])
+                piece[0].append(members)
+                piece[1].append(value)
+        for name, (parts, values) in pieces.items():
+            field_cols = np.concatenate(parts)
+            order = np.argsort(field_cols, kind="stable")  # in column order, as per record
+            repeated = np.repeat(np.arange(len(values)), [len(p) for p in parts])[order]
+            by_field[name] = (field_cols[order], [values[i] for i in repeated.tolist()])
 
     # -- helpers ---------------------------------------------------------------------------
     def _collapse(
@@ -428,16 +491,20 @@ class _BatchRun(ActivityWriter):
             if add_cols:
                 self.values.add(entity, name, kind, False, add_cols, add_vals)
             if kind in (FieldType.INT, FieldType.TIME) and add_vals:
-                depth = bsi_depth(np.asarray(add_vals, dtype=np.int64))
-                dkey = depth_key(entity, name)
-                raw = self.txn.get(dkey, db=self.store.db["meta"])
-                if raw is None or raw[0] < depth:
-                    self.txn.put(dkey, bytes((depth,)), db=self.store.db["meta"])
+                self._note_depth(entity, name, np.asarray(add_vals, dtype=np.int64))
             if kind == FieldType.TEXT:
                 for col in rm_cols:
                     self.text_puts[keys.text_key(entity, name, col)] = None
                 for col, value in zip(add_cols, add_vals, strict=True):
                     self.text_puts[keys.text_key(entity, name, col)] = str(value).lower().encode()
+
+    def _note_depth(self, entity: str, name: str, values: np.ndarray) -> None:
+        """Record a bit-sliced field's depth when `values` need more bits than it has."""
+        depth = bsi_depth(values)
+        dkey = depth_key(entity, name)
+        raw = self.txn.get(dkey, db=self.store.db["meta"])
+        if raw is None or raw[0] < depth:
+            self.txn.put(dkey, bytes((depth,)), db=self.store.db["meta"])
 
     def _kind(self, entity: str, name: str) -> FieldType:
         if entity == keys.DEAL:
