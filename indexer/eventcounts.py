@@ -7,6 +7,12 @@ themselves (contact column, type, campaign, day; batch-wide codes) and, when the
 applied, counts each family at once: one sort of (field, contact) keys (or a
 `bincount` when the family's key space is small) gives the count per pair, already
 ordered by field and contact as `counts.apply_sorted` wants them.
+
+A bulk load's events come in faster than they are parsed, so the writer would wait for
+the parse process and then count them all at the end. Instead, every `COUNT_EVERY`
+events the tally counts what it holds (`_count_held`) and keeps the counts per family,
+keyed by (field, contact) with batch-wide field codes; `take` then only merges those
+sorted runs (a stable sort merges runs in near-linear time) and sums equal keys.
 """
 
 from __future__ import annotations
@@ -19,6 +25,8 @@ import numpy as np
 from bitseg.store import keys
 
 _KEY_BITS = 32  # a family key is field part << 32 | contact column
+_COL_MASK = np.uint64((1 << _KEY_BITS) - 1)
+COUNT_EVERY = 4_000_000  # events counted (and let go) at a time
 _DENSE_CELLS = 1 << 24  # counted with bincount when fields x columns is at most this
 
 
@@ -42,7 +50,12 @@ class EventTally:
         self._type_codes: dict[str, int] = {}
         self._campaign_codes: dict[str, int] = {}
         self._parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
-        self.size = 0
+        self._held = 0  # events in `_parts`
+        # counted so far: per family (a label), runs of (field code << 32 | col, count)
+        self._counted: dict[tuple[str, int], list[tuple[np.ndarray, np.ndarray]]] = {}
+        self._fields: list[str] = []
+        self._field_codes: dict[str, int] = {}
+        self.size = 0  # events since the last `take`
 
     def add(
         self,
@@ -71,12 +84,39 @@ class EventTally:
             days.astype(np.int32) if small else days.astype(np.int64),
         ))
         self.size += len(cols)
+        self._held += len(cols)
+        if self._held >= COUNT_EVERY:
+            self._count_held()
+
+    def _count_held(self) -> None:
+        """Count the events held and keep the counts, as batch-wide (field, col) keys."""
+        for label, family in self._families():
+            codes = np.array([_code(self._field_codes, self._fields, f) for f in family.fields],
+                             dtype=np.uint64)
+            key = codes[family.codes]
+            key <<= np.uint64(_KEY_BITS)
+            key |= family.cols
+            self._counted.setdefault(label, []).append((key, family.incs))
 
     def take(self) -> Iterator[FamilyCounts]:
         """The counts of every family (then the tally is empty)."""
+        if not self._counted:  # everything is still held: counted at once, nothing to merge
+            yield from (family for _, family in self._families())
+            self.size = 0
+            return
+        self._count_held()
+        counted, self._counted = self._counted, {}
+        fields, self._fields, self._field_codes = self._fields, [], {}
+        self.size = 0
+        for runs in counted.values():
+            yield _merged(fields, runs)
+            runs.clear()
+
+    def _families(self) -> Iterator[tuple[tuple[str, int], FamilyCounts]]:
+        """The counts of the events held, per family (labelled), letting them go."""
         if not self._parts:
             return
-        parts, self._parts, self.size = self._parts, [], 0
+        parts, self._parts, self._held = self._parts, [], 0
         columns = [[p[k] for p in parts] for k in range(4)]
         del parts
         cols, types, campaigns, days = (_concat(column) for column in columns)
@@ -98,7 +138,7 @@ class EventTally:
             def day(k: int) -> int:
                 return int(distinct[k])
         del days
-        yield _family(types, cols, lambda k: keys.event_field(tn[k]))
+        yield ("all", -1), _family(types, cols, lambda k: keys.event_field(tn[k]))
         # The other families type by type: their fields differ by type, and the
         # temporaries of a sort stay a type's share of the events.
         for code, name in enumerate(tn):
@@ -107,17 +147,38 @@ class EventTally:
                 continue
             t_cols, t_days, t_campaigns = cols[sel], day_off[sel], campaigns[sel]
             del sel
-            yield _family(t_days, t_cols, lambda k, t=name: keys.event_field(t, day=day(k)))
+            yield ("day", code), _family(
+                t_days, t_cols, lambda k, t=name: keys.event_field(t, day=day(k))
+            )
             has = t_campaigns >= 0
             if not has.any():
                 continue
             t_cols, t_days, t_campaigns = t_cols[has], t_days[has], t_campaigns[has]
             del has
-            yield _family(t_campaigns, t_cols, lambda k, t=name: keys.event_field(t, cn[k]))
-            yield _family(
+            yield ("campaign", code), _family(
+                t_campaigns, t_cols, lambda k, t=name: keys.event_field(t, cn[k])
+            )
+            yield ("campaign-day", code), _family(
                 _combine(t_campaigns, span, t_days), t_cols,
                 lambda k, t=name: keys.event_field(t, cn[k // span], day(k % span)),
             )
+
+
+def _merged(fields: list[str], runs: list[tuple[np.ndarray, np.ndarray]]) -> FamilyCounts:
+    """One family's counted runs as one count per (field, col), sorted by both."""
+    key = runs[0][0] if len(runs) == 1 else np.concatenate([k for k, _ in runs])
+    incs = runs[0][1] if len(runs) == 1 else np.concatenate([i for _, i in runs])
+    order = np.argsort(key, kind="stable")  # merges the sorted runs
+    key = key[order]
+    incs = incs[order]
+    del order
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    counts = np.add.reduceat(incs, starts) if len(starts) < len(key) else incs
+    key = key[starts]
+    return FamilyCounts(
+        fields, (key >> np.uint64(_KEY_BITS)).astype(np.int64),
+        (key & _COL_MASK).astype(np.uint32), counts.astype(np.int32),
+    )
 
 
 def _combine(high: np.ndarray, base: int, low: np.ndarray) -> np.ndarray:

@@ -18,6 +18,8 @@ from pyroaring import BitMap
 
 import indexer.batch as batch
 import indexer.deferred as deferred
+import indexer.eventcounts as eventcounts
+import indexer.eventscan as eventscan
 import indexer.prefetch as prefetch
 import indexer.writer as writer
 from bitseg.demo import demo_schema, generate_org
@@ -255,3 +257,30 @@ def test_held_back_postings_give_identical_stores(
         if raw != other:  # then both must be the same bitmap (and version)
             assert raw[:8] == other[:8], key
             assert BitMap.deserialize(raw[8:]) == BitMap.deserialize(other[8:]), key
+
+
+def test_events_counted_as_they_come_give_the_same_store(
+    org: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Counting a batch's events every few thousand (and merging the counts at the end)
+    writes the same store as counting them all at once."""
+    monkeypatch.setattr(prefetch, "MIN_BYTES", 1 << 60)
+    merges: list[int] = []
+    merged = eventcounts._merged
+
+    def spy(fields: list[str], runs: list[tuple[object, object]]) -> object:
+        merges.append(len(runs))
+        return merged(fields, runs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(eventcounts, "_merged", spy)
+    monkeypatch.setattr(eventcounts, "COUNT_EVERY", 7_000)
+    monkeypatch.setattr(  # ~2,500 events a chunk
+        batch, "scan_events", lambda data, source: eventscan.scan_events(data, source, 200_000)
+    )
+    ingest(org, tmp_path / "counted")
+    assert merges and max(merges) > 5
+    monkeypatch.setattr(eventcounts, "COUNT_EVERY", 1 << 40)
+    merges.clear()
+    ingest(org, tmp_path / "at-once")
+    assert merges == []
+    assert dump(tmp_path / "counted") == dump(tmp_path / "at-once")

@@ -46,12 +46,14 @@ def tallied(chunks: list[list[tuple[int, str, str | None, int]]]) -> Counter[tup
     return out
 
 
+@pytest.mark.parametrize("count_every", [1 << 40, 1, 400])  # held to the end, or counted
 @pytest.mark.parametrize("dense", [True, False])
 @pytest.mark.parametrize("day_spread", [3, 40_000, 10**12, 10**18])
 def test_families_count_like_event_by_event(
-    monkeypatch: pytest.MonkeyPatch, dense: bool, day_spread: int
+    monkeypatch: pytest.MonkeyPatch, dense: bool, day_spread: int, count_every: int
 ) -> None:
     monkeypatch.setattr(ec, "_DENSE_CELLS", 1 << 26 if dense else 0)
+    monkeypatch.setattr(ec, "COUNT_EVERY", count_every)
     rnd = np.random.default_rng(day_spread)
     chunks = []
     for size in (500, 1, 300):
