@@ -164,15 +164,7 @@ def test_column_wise_and_per_record_loads_give_the_same_store(
     assert taken.count(False) == 1 and taken.count(True) > 3  # the chunk with the patch
     monkeypatch.setattr(batch, "COLUMNAR", False)
     ingest(org, tmp_path / "records")
-    got, want = dump(tmp_path / "columns"), dump(tmp_path / "records")
-    assert got.keys() == want.keys()
-    for name in got:
-        if name == "rec":  # the same records; keys may come in another order
-            assert {k: orjson.loads(v) for k, v in got[name].items()} == {
-                k: orjson.loads(v) for k, v in want[name].items()
-            }
-        else:
-            assert got[name] == want[name], name
+    assert dump(tmp_path / "columns") == dump(tmp_path / "records")
 
 
 def _two_step(raw: dict[str, object], coercers: rec.Coercers) -> tuple[str, object]:
