@@ -307,14 +307,18 @@ class Service:
         with store.read() as txn:
             view = _read_view(store, txn)
             clock = int(time.time()) if now is None else now
-            n = _executor(view, clock).count(self._planned(view, rule, clock, key))
+            n = _executor(view, clock, key is not None).count(
+                self._planned(view, rule, clock, key)
+            )
         return n, time.perf_counter() - started
 
     def _members(
         self, view: ReadView, rule: Rule, now: int | None, key: Hashable | None = None
     ) -> AnyBitMap:
         clock = int(time.time()) if now is None else now
-        return _executor(view, clock).members(self._planned(view, rule, clock, key))
+        return _executor(view, clock, key is not None).members(
+            self._planned(view, rule, clock, key)
+        )
 
     def preview(
         self,
@@ -542,10 +546,12 @@ def _inode(store: OrgStore) -> int:
         return -1
 
 
-def _executor(view: ReadView, now: int) -> Executor:
+def _executor(view: ReadView, now: int, reused_plan: bool) -> Executor:
+    """An executor over the shared caches; `reused_plan`: the plan is from the plan cache."""
     store = view.store
     return Executor(
-        view, now=now, results=store.leaf_results, gen=view.gen, dense=store.dense_words
+        view, now=now, results=store.leaf_results, gen=view.gen, dense=store.dense_words,
+        reused_plan=reused_plan,
     )
 
 

@@ -58,9 +58,14 @@ class Executor:
         results: LeafResults | None = None,
         gen: int = 0,
         dense: DenseWords | None = None,
+        reused_plan: bool = False,
     ) -> None:
         self.src = source
         self.results = results
+        # Leaf answers are kept by plan-node identity only for plans that come back (from
+        # the plan cache): a plan made for one query would fill the cache with entries
+        # nothing finds again, pushing out the ones that are (at 10M contacts, 100 a count).
+        self.by_node = results if reused_plan else None
         self.dense = dense
         self.gen = gen
         self.entity = entity
@@ -81,11 +86,11 @@ class Executor:
         return parts[0] if len(parts) == 1 else FrozenBitMap.union(*parts)
 
     def evaluate(self, plan: Plan, shard: int) -> AnyBitMap:
-        if isinstance(plan, Leaf) and self.results is not None:
+        if isinstance(plan, Leaf) and self.by_node is not None:
             # The same plan object comes back from the plan cache for a repeated rule:
             # its leaves' answers are found by the node's identity, before any of the
             # work of telling what kind of leaf it is.
-            return self.results.get_or_compute(
+            return self.by_node.get_or_compute(
                 self.gen, _Node(plan, self.entity, shard), lambda: _frozen(self._leaf(plan, shard))
             )
         if isinstance(plan, Leaf):
