@@ -42,8 +42,7 @@ def encode(
     if len(values) == 0:
         return {}
     if kind in (FieldType.KEYWORD, FieldType.REF):
-        grouped = _group(cols, values)  # type: ignore[arg-type]
-        out = {keys.value_slot(v): m for v, m in grouped.items()}  # type: ignore[arg-type]
+        out = {keys.value_slot(v): m for v, m in group_values(cols, values).items()}  # type: ignore[arg-type]
         out[keys.EXISTS] = cols
         return out
     if kind == FieldType.BOOL:

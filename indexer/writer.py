@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import partial
 
 import lmdb
@@ -28,7 +28,7 @@ from bitseg.store.orgstore import OrgStore, depth_key, next_col_key
 from indexer import records as rec
 from indexer.activity import ActivityWriter, count_field_kind
 from indexer.batch import Operation
-from indexer.columns import ContactColumns
+from indexer.columns import ContactColumns, contact_columns
 from indexer.counts import CountIncrements
 from indexer.deferred import DeferredPostings
 from indexer.diffs import FieldDiffs, ValueRuns
@@ -262,10 +262,21 @@ class _BatchRun(ActivityWriter):
     # -- contacts --------------------------------------------------------------------------
     def contacts(self, ops: list[Operation] | ContactColumns) -> None:
         if isinstance(ops, ContactColumns):
-            new_cols = self._new_columns(keys.CONTACT, ops.ids)
-            if new_cols is not None:
-                self._insert_columns(ops, np.asarray(new_cols, dtype=np.uint32))
-                return
+            ids: list[str] | None = ops.ids
+        else:
+            ids = [op.id for op in ops] if all(op.op == "upsert" for op in ops) else None
+        new_cols = self._new_columns(keys.CONTACT, ids) if ids is not None else None
+        if new_cols is not None:
+            # New contacts: every field is an addition, indexed field by field (what
+            # `_collapse` and the diffs give them, without the per-record bookkeeping).
+            columns = (
+                ops if isinstance(ops, ContactColumns)
+                else contact_columns(ops, self.schema.field_type)
+            )
+            assert columns is not None  # upserts of distinct ids, as `_new_columns` found
+            self._insert_columns(columns, np.asarray(new_cols, dtype=np.uint32))
+            return
+        if isinstance(ops, ContactColumns):
             ops = ops.operations()
 
         def company_of(fields: Fields | None) -> Fields:
@@ -273,14 +284,6 @@ class _BatchRun(ActivityWriter):
                 return {}
             return self._company_projection(str(fields["company_id"]))
 
-        new_cols = (
-            self._new_columns(keys.CONTACT, [op.id for op in ops])
-            if all(op.op == "upsert" for op in ops)
-            else None
-        )
-        if new_cols is not None:
-            self._insert_contacts(ops, new_cols, company_of)
-            return
         before, after = self._collapse(keys.CONTACT, ops, "contacts")
         diffs = FieldDiffs()
         for ext_id, final in after.items():
@@ -318,39 +321,8 @@ class _BatchRun(ActivityWriter):
             return None
         return [col_of(entity, ext_id, create=True) for ext_id in ids]  # type: ignore[misc]
 
-    def _insert_contacts(
-        self, ops: list[Operation], cols: list[int], company_of: Callable[[Fields], Fields]
-    ) -> None:
-        """`contacts` for new contacts: every field is an addition (what `_collapse` and
-        the diffs give for them, without the per-record bookkeeping)."""
-        diffs = FieldDiffs()
-        by_field = diffs.by_field
-        derive = rec.derive_contact
-        for col, op in zip(cols, ops, strict=True):
-            eff = derive(op.fields)
-            projection = company_of(op.fields)
-            if projection:
-                eff.update(projection)
-            for name, value in eff.items():
-                entry = by_field.get(name)
-                if entry is None:
-                    entry = by_field[name] = ([], [], [], [])
-                entry[2].append(col)
-                entry[3].append(value)
-        dumps = orjson.dumps
-        self.txn.cursor(db=self.store.db["rec"]).putmulti(
-            [
-                (keys.col_key(keys.CONTACT, col), dumps({"id": op.id, **op.fields}))
-                for col, op in zip(cols, ops, strict=True)
-            ]
-        )
-        self.live_changes.setdefault((keys.CONTACT, False), []).extend(cols)
-        total = self.summary.setdefault("contacts", {"upserted": 0, "patched": 0, "deleted": 0})
-        total["upserted"] += len(ops)
-        self._encode(keys.CONTACT, diffs)
-
     def _insert_columns(self, chunk: ContactColumns, cols: np.ndarray) -> None:
-        """`_insert_contacts` for a chunk the parser gave column-wise (indexer.columns)."""
+        """New contacts of a chunk regrouped per field (indexer.columns), at `cols`."""
         entity = keys.CONTACT
         by_field = {name: (cols[rows], values) for name, (rows, values) in chunk.fields.items()}
         company = by_field.get("company_id")
