@@ -245,6 +245,8 @@ def raw_figures(run: SizeRun) -> dict[str, object]:
                 "server_p99": r.server.p99 if r.server else None,
                 "e2e_p50": r.e2e.p50 if r.e2e else None,
                 "e2e_p99": r.e2e.p99 if r.e2e else None,
+                "stream_p50": r.stream.p50 if r.stream else None,
+                "stream_p99": r.stream.p99 if r.stream else None,
                 "preview_p50": r.preview.p50 if r.preview else None,
                 "resolve_p50": r.resolve.p50 if r.resolve else None,
                 "duckdb_p50": r.duck.p50 if r.duck else None,

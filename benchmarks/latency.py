@@ -6,6 +6,8 @@ For every benchmark rule, in this order (one rule at a time, so nothing overlaps
   environment the server has open (the pure evaluation time);
 - `eval` and `e2e`: `Client.count_with_time` over gRPC on loopback: the response's
   `eval_micros` and the wall time around the call;
+- `stream`: the same count over one held `CountStream` (`Client.count_stream()`, as a
+  segment builder counts at every keystroke), wall time per count;
 - `preview` (10 members) and `resolve` (every member id into a Python list), wall time;
 - `duck` / `duck_resolve`: the rule's SQL `COUNT(*)` and id list in DuckDB, wall time.
 
@@ -57,6 +59,7 @@ class RuleResult:
     server_cold: Sample = field(default_factory=Sample)  # plan and leaf caches dropped
     eval: Sample = field(default_factory=Sample)
     e2e: Sample = field(default_factory=Sample)
+    stream: Sample = field(default_factory=Sample)  # e2e over one held CountStream
     preview: Sample = field(default_factory=Sample)
     resolve: Sample = field(default_factory=Sample)
     duck: Sample = field(default_factory=Sample)
@@ -160,6 +163,16 @@ def _measure_bitseg(result: RuleResult, service: Service, client: Client, org: s
 
     result.e2e = repeat(grpc_count, cfg.reps, cfg.warmup, cfg.budget)
     result.eval.values = result.eval.values[cfg.warmup:]
+    with client.count_stream() as stream:
+        def stream_count() -> float:
+            started = time.perf_counter()
+            n = stream.count(org, rule.rule, now=now)
+            elapsed = time.perf_counter() - started
+            if n != count:
+                result.mismatches.append(f"CountStream count {n:,} != Count {count:,}")
+            return elapsed
+
+        result.stream = repeat(stream_count, cfg.reps, cfg.warmup, cfg.budget)
     preview = client.preview(org, rule.rule, limit=10, now=now)
     if preview.count != count:
         result.mismatches.append(f"preview count {preview.count:,} != count {count:,}")

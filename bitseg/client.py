@@ -20,6 +20,9 @@ the rule with its count, the phrases not understood and the ambiguities.
 
 A rule is a dict (the JSON form), a str (the text form), a rule model tree
 (`bitseg.rules.model`, sent as a structured `RuleNode`) or a `bitseg.v1.Rule` message.
+`count_stream()` holds one stream for many counts (a segment builder counting at every
+keystroke): each count then costs about half of a unary `count` over gRPC.
+
 `now` is an ISO-8601 string or a datetime (naive means UTC); None is the server clock.
 Every failed call raises `BitsegClientError` with `.code` the `grpc.StatusCode` and the
 server's message as `str(e)`. After every query `last_eval_micros` holds the
@@ -30,6 +33,8 @@ from __future__ import annotations
 
 import io
 import os
+import queue
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, is_dataclass
@@ -325,11 +330,14 @@ class Client:
         self, org: str, rule: object, now: str | datetime | None = None
     ) -> tuple[int, int]:
         """(count, server-side evaluation time in microseconds)."""
-        request = pb.CountRequest(org=org, now=now_text(now))
-        put_rule(request.rule, rule)
-        response = self._call(self._stub.Count, request)
+        response = self._call(self._stub.Count, count_request(org, rule, now))
         self.last_eval_micros = response.eval_micros
         return response.count, response.eval_micros
+
+    def count_stream(self, timeout: float | None = None) -> CountStream:
+        """A held stream for many counts, answered in order (close it, or use `with`);
+        `timeout` bounds the stream's whole life (None: no deadline)."""
+        return CountStream(self._stub, timeout)
 
     def preview(
         self, org: str, rule: object, limit: int = 10, now: str | datetime | None = None
@@ -741,6 +749,94 @@ class Client:
             raise BitsegClientError(
                 grpc.StatusCode.UNAVAILABLE, f"no bitseg server at {self.address}"
             ) from None
+
+
+_END_OF_REQUESTS = object()
+
+
+class CountStream:
+    """Counts over one held gRPC stream (`Client.count_stream()`).
+
+    Each `count` sends one request and waits for its answer, so calls from several
+    threads are taken one at a time. A refused request raises `BitsegClientError` as a
+    unary count would and the stream stays usable; a broken stream (the server gone,
+    the deadline passed) raises and is closed.
+    """
+
+    def __init__(self, stub: pb_grpc.BitsegStub, timeout: float | None = None) -> None:
+        self.last_eval_micros = 0
+        self._requests: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self._responses = stub.CountStream(
+            iter(self._requests.get, _END_OF_REQUESTS), timeout=timeout
+        )
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def count(self, org: str, rule: object, now: str | datetime | None = None) -> int:
+        """The number of contacts matching `rule`."""
+        return self._ask(count_request(org, rule, now))[0]
+
+    def count_with_time(
+        self, org: str, rule: object, now: str | datetime | None = None
+    ) -> tuple[int, int]:
+        """(count, server-side evaluation time in microseconds)."""
+        return self._ask(count_request(org, rule, now))
+
+    def count_segment(self, org: str, segment: str, now: str | datetime | None = None) -> int:
+        """The number of members of a segment."""
+        return self._ask(pb.CountRequest(org=org, segment=segment, now=now_text(now)))[0]
+
+    def _ask(self, request: pb.CountRequest) -> tuple[int, int]:
+        with self._lock:
+            if self._closed:
+                raise BitsegClientError(grpc.StatusCode.CANCELLED, "the count stream is closed")
+            self._requests.put(request)
+            try:
+                response = next(self._responses)
+            except grpc.RpcError as e:
+                self._close()
+                raise _client_error(e) from None
+            except StopIteration:
+                self._close()
+                raise BitsegClientError(
+                    grpc.StatusCode.UNAVAILABLE, "the server ended the count stream"
+                ) from None
+            except BaseException:  # interrupted mid-answer: later answers would be out of step
+                self._close()
+                raise
+        if response.error_code:
+            code = getattr(grpc.StatusCode, response.error_code, grpc.StatusCode.UNKNOWN)
+            raise BitsegClientError(code, response.error or response.error_code)
+        self.last_eval_micros = response.eval_micros
+        return response.count, response.eval_micros
+
+    def close(self) -> None:
+        """End the stream (idempotent)."""
+        with self._lock:
+            self._close()
+
+    def _close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._requests.put(_END_OF_REQUESTS)
+            self._responses.cancel()
+
+    def __enter__(self) -> CountStream:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def count_request(org: str, rule: object, now: str | datetime | None) -> pb.CountRequest:
+    request = pb.CountRequest(org=org, now=now_text(now))
+    put_rule(request.rule, rule)
+    return request
 
 
 def _select(request: Any, rule: object, segment: str | None) -> None:

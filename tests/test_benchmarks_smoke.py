@@ -51,6 +51,7 @@ def test_report_has_the_sections_and_the_table(smoke_run: tuple[str, list[dict[s
                     "### Targets (issue 7)", "## The benchmark rules"):
         assert heading in report, heading
     assert "| rule | members | count server p50 |" in report
+    assert "| stream p50 | stream p99 |" in report
     assert "python -m benchmarks --contacts 5000" in report
     rows = _table_rows(report)
     assert len(rows) >= 15
@@ -71,6 +72,7 @@ def test_no_mismatch_between_duckdb_and_bitseg(smoke_run: tuple[str, list[dict[s
     assert not bad, bad
     for name, r in supported.items():
         assert r["members"] == r["duckdb_count"], name
+        assert r["stream_p50"] is not None and r["e2e_p50"] is not None, name  # both measured
     for row in _table_rows(report).values():
         assert "MISMATCH" not in row, row
     assert "supported rules: bitseg's in-process count" in report

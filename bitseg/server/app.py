@@ -64,7 +64,7 @@ DEFAULT_PORT = 50051
 DEFAULT_GRACE = 5.0
 PARENT_CHECK_INTERVAL = 0.5
 DEFAULT_THREADS = 256  # idle threads cost little; each live Watch stream holds one
-RESERVED_THREADS = 16  # never taken by live Watch streams (each holds a thread)
+RESERVED_THREADS = 16  # never taken by live Watch or CountStream streams (each holds a thread)
 DEFAULT_ACTIVE = 2  # calls running at once: one waits for gRPC's poller, one computes
 OVERFLOW_SECONDS = 0.03  # a call running longer no longer holds back queued ones
 DRAIN_TIMEOUT = 30.0  # after stop: wait this long for handler threads before closing
@@ -157,7 +157,7 @@ class BitsegServer:
         servicer.changes = self._changes = ChangeHub(
             self._service, self._writer, deliver=self.role.primary  # webhooks: the primary
         )
-        servicer.watch_slots = threading.BoundedSemaphore(self._threads - RESERVED_THREADS)
+        servicer.stream_slots = threading.BoundedSemaphore(self._threads - RESERVED_THREADS)
         # errors -> statuses (bitseg.server.errors); health and reflection map their own
         pb_grpc.add_BitsegServicer_to_server(servicer, MappedServer(server))
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)

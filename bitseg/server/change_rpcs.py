@@ -1,9 +1,9 @@
 """The change-log RPCs of `bitseg.v1.Bitseg`: Watch and the webhook registry.
 
 Mixed into `BitsegServicer`; the server sets `changes` (its `ChangeHub`, on the
-server's event loop) and `watch_slots` before serving. Watch is a generator on a gRPC
+server's event loop) and `stream_slots` before serving. Watch is a generator on a gRPC
 server thread following the hub's async reader (`ChangeHub.iterate`); each live stream
-holds one server thread, so at most `watch_slots` run at once (then RESOURCE_EXHAUSTED).
+holds one server thread and one of `stream_slots` (bitseg.server.streamslots).
 Errors raised before or between its messages (NOT_FOUND, INVALID_ARGUMENT, UNAVAILABLE
 on shutdown) reach the error mapping in bitseg.server.errors like every other error.
 """
@@ -18,8 +18,9 @@ import grpc
 from bitseg.changes.hub import ChangeHub
 from bitseg.changes.watch import Entry
 from bitseg.changes.webhooks import WebhookInfo
-from bitseg.errors import ResourceExhausted, Unavailable
+from bitseg.errors import Unavailable
 from bitseg.server.segment_rpcs import required
+from bitseg.server.streamslots import held_slot
 from bitseg.v1 import bitseg_pb2 as pb
 
 
@@ -58,7 +59,7 @@ class ChangeRpcs:
     """Watch, AddWebhook, ListWebhooks, DeleteWebhook (a mixin: needs `changes`)."""
 
     changes: ChangeHub | None = None
-    watch_slots: threading.BoundedSemaphore | None = None
+    stream_slots: threading.BoundedSemaphore | None = None  # shared with CountStream
 
     def _changes(self) -> ChangeHub:
         if self.changes is None:
@@ -71,19 +72,10 @@ class ChangeRpcs:
         org = required(request.org, "org")
         follow = request.follow if request.HasField("follow") else True
         hub = self._changes()
-        slots = self.watch_slots
-        if slots is not None and not slots.acquire(blocking=False):
-            raise ResourceExhausted(
-                "too many Watch streams on this server process; retry later "
-                "(BITSEG_RPC_THREADS sets the server's threads)"
-            )
-        try:
+        with held_slot(self.stream_slots, "Watch"):
             stream = hub.iterate(hub.watch(org, request.since, follow), context.add_callback)
             for entries in stream:
                 yield pb.WatchResponse(events=[change_event(entry) for entry in entries])
-        finally:
-            if slots is not None:
-                slots.release()
 
     def AddWebhook(
         self, request: pb.AddWebhookRequest, context: grpc.ServicerContext

@@ -10,6 +10,9 @@ never call `context.abort` themselves. A wrapped handler maps:
 - a request message that cannot be decoded (for example nested deeper than protobuf's
   parser allows) -> INVALID_ARGUMENT, instead of grpc's generic failure;
 - anything else -> INTERNAL "internal error", with the traceback logged.
+A streamed-request handler marked `@answers_each_request` (CountStream) gets the
+requests unchecked and answers each one, error or not, itself (`check_request`,
+`error_status`); only unexpected errors end its stream.
 """
 
 from __future__ import annotations
@@ -56,22 +59,47 @@ def _safe_deserializer(deserialize: Callable[[bytes], Any] | None) -> Callable[[
     return wrapped
 
 
-def _check(request: Any) -> Any:
+def check_request(request: Any) -> Any:
+    """The request, or INVALID_ARGUMENT when it could not be decoded."""
     if isinstance(request, _Undecodable):
         request.raise_()
     return request
 
 
+
 def _checked_stream(requests: Iterator[Any]) -> Iterator[Any]:
     for request in requests:
-        yield _check(request)
+        yield check_request(request)
+
+
+def answers_each_request(behavior: Handler) -> Handler:
+    """Mark a streamed-request handler that checks and answers each request itself."""
+    behavior.answers_each_request = True  # type: ignore[attr-defined]
+    return behavior
+
+
+def _requests(behavior: Handler, request: Any, stream_in: bool) -> Any:
+    if not stream_in:
+        return check_request(request)
+    return request if getattr(behavior, "answers_each_request", False) else _checked_stream(
+        request
+    )
+
+
+def error_status(error: Exception) -> tuple[str, str] | None:
+    """(status code name, message) of an error the client is told about; None for an
+    unexpected one (which must end the call as INTERNAL)."""
+    if isinstance(error, BitsegError):
+        code = error.status if hasattr(grpc.StatusCode, error.status) else "INTERNAL"
+        return code, error.message
+    return None
 
 
 def _abort(context: grpc.ServicerContext, error: Exception, method: str) -> NoReturn:
     """Abort the call with the status `error` maps to (`context.abort` raises)."""
-    if isinstance(error, BitsegError):
-        code = getattr(grpc.StatusCode, error.status, grpc.StatusCode.INTERNAL)
-        context.abort(code, error.message)
+    status = error_status(error)
+    if status is not None:
+        context.abort(getattr(grpc.StatusCode, status[0]), status[1])
     log.error("unexpected error in %s", method, exc_info=error)
     context.abort(grpc.StatusCode.INTERNAL, f"internal error ({type(error).__name__})")
     raise AssertionError("unreachable: context.abort raises")
@@ -81,7 +109,7 @@ def _wrap_unary_response(behavior: Handler, method: str, stream_in: bool) -> Han
     @functools.wraps(behavior)
     def handler(request: Any, context: grpc.ServicerContext) -> Any:
         try:
-            return behavior(_checked_stream(request) if stream_in else _check(request), context)
+            return behavior(_requests(behavior, request, stream_in), context)
         except Exception as e:  # the one place unexpected errors are caught
             _abort(context, e, method)
 
@@ -92,7 +120,7 @@ def _wrap_stream_response(behavior: Handler, method: str, stream_in: bool) -> Ha
     @functools.wraps(behavior)
     def handler(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
         try:
-            yield from behavior(_checked_stream(request) if stream_in else _check(request), context)
+            yield from behavior(_requests(behavior, request, stream_in), context)
         except Exception as e:
             _abort(context, e, method)
 

@@ -24,11 +24,13 @@ from bitseg.rules.limits import Limits
 from bitseg.rules.model import Rule
 from bitseg.server import rule_proto
 from bitseg.server.change_rpcs import ChangeRpcs
+from bitseg.server.errors import answers_each_request, check_request, error_status
 from bitseg.server.ingest import IngestBatch
 from bitseg.server.nl_rpcs import NlRpcs
 from bitseg.server.role import ServerRole
 from bitseg.server.rulecache import RuleCache
 from bitseg.server.segment_rpcs import SegmentRpcs, selected_rule
+from bitseg.server.streamslots import held_slot
 from bitseg.server.wire import decode_rule, micros, parse_now
 from bitseg.service import Service
 from bitseg.store.idblocks import pack_strs
@@ -120,6 +122,24 @@ class BitsegServicer(SegmentRpcs, ChangeRpcs, NlRpcs, pb_grpc.BitsegServicer):
         org, rule, now, key = self._query(request)
         count, seconds = self.service.count(org, rule, now, key)
         return pb.CountResponse(count=count, eval_micros=micros(seconds))
+
+    @answers_each_request
+    def CountStream(
+        self, requests: Iterator[pb.CountRequest], context: grpc.ServicerContext
+    ) -> Iterator[pb.CountStreamResponse]:
+        """Count each request as it comes; a refused one is answered with its error."""
+        with held_slot(self.stream_slots, "CountStream"):
+            for request in requests:
+                try:
+                    org, rule, now, key = self._query(check_request(request))
+                    count, seconds = self.service.count(org, rule, now, key)
+                except Exception as e:
+                    status = error_status(e)
+                    if status is None:  # unexpected: ends the stream as INTERNAL
+                        raise
+                    yield pb.CountStreamResponse(error_code=status[0], error=status[1])
+                    continue
+                yield pb.CountStreamResponse(count=count, eval_micros=micros(seconds))
 
     def Preview(
         self, request: pb.PreviewRequest, context: grpc.ServicerContext

@@ -195,6 +195,18 @@ class CountResponse(_message.Message):
     eval_micros: int
     def __init__(self, count: _Optional[int] = ..., eval_micros: _Optional[int] = ...) -> None: ...
 
+class CountStreamResponse(_message.Message):
+    __slots__ = ("count", "eval_micros", "error_code", "error")
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    EVAL_MICROS_FIELD_NUMBER: _ClassVar[int]
+    ERROR_CODE_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    count: int
+    eval_micros: int
+    error_code: str
+    error: str
+    def __init__(self, count: _Optional[int] = ..., eval_micros: _Optional[int] = ..., error_code: _Optional[str] = ..., error: _Optional[str] = ...) -> None: ...
+
 class PreviewRequest(_message.Message):
     __slots__ = ("org", "rule", "now", "limit", "segment")
     ORG_FIELD_NUMBER: _ClassVar[int]

@@ -39,6 +39,11 @@ class BitsegStub:
                 request_serializer=bitseg_dot_v1_dot_bitseg__pb2.CountRequest.SerializeToString,
                 response_deserializer=bitseg_dot_v1_dot_bitseg__pb2.CountResponse.FromString,
                 _registered_method=True)
+        self.CountStream = channel.stream_stream(
+                '/bitseg.v1.Bitseg/CountStream',
+                request_serializer=bitseg_dot_v1_dot_bitseg__pb2.CountRequest.SerializeToString,
+                response_deserializer=bitseg_dot_v1_dot_bitseg__pb2.CountStreamResponse.FromString,
+                _registered_method=True)
         self.Preview = channel.unary_unary(
                 '/bitseg.v1.Bitseg/Preview',
                 request_serializer=bitseg_dot_v1_dot_bitseg__pb2.PreviewRequest.SerializeToString,
@@ -166,6 +171,16 @@ class BitsegServicer:
 
     def Count(self, request, context):
         """The number of contacts matching a rule.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CountStream(self, request_iterator, context):
+        """Counts over one held stream: one answer per request, in order (a segment builder
+        counting at every keystroke). Saves gRPC's per-call cost (about half of a unary
+        Count's time on loopback). A request the server refuses gets an answer carrying the
+        error (`error_code`, `error`) and the stream goes on.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -369,6 +384,11 @@ def add_BitsegServicer_to_server(servicer, server):
                     request_deserializer=bitseg_dot_v1_dot_bitseg__pb2.CountRequest.FromString,
                     response_serializer=bitseg_dot_v1_dot_bitseg__pb2.CountResponse.SerializeToString,
             ),
+            'CountStream': grpc.stream_stream_rpc_method_handler(
+                    servicer.CountStream,
+                    request_deserializer=bitseg_dot_v1_dot_bitseg__pb2.CountRequest.FromString,
+                    response_serializer=bitseg_dot_v1_dot_bitseg__pb2.CountStreamResponse.SerializeToString,
+            ),
             'Preview': grpc.unary_unary_rpc_method_handler(
                     servicer.Preview,
                     request_deserializer=bitseg_dot_v1_dot_bitseg__pb2.PreviewRequest.FromString,
@@ -517,6 +537,33 @@ class Bitseg:
             '/bitseg.v1.Bitseg/Count',
             bitseg_dot_v1_dot_bitseg__pb2.CountRequest.SerializeToString,
             bitseg_dot_v1_dot_bitseg__pb2.CountResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CountStream(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/bitseg.v1.Bitseg/CountStream',
+            bitseg_dot_v1_dot_bitseg__pb2.CountRequest.SerializeToString,
+            bitseg_dot_v1_dot_bitseg__pb2.CountStreamResponse.FromString,
             options,
             channel_credentials,
             insecure,
