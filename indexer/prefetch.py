@@ -10,11 +10,6 @@ receives them (as bytes, up to `MAX_QUEUED_BYTES` ahead of the writer), and the 
 takes them kind by kind: the same chunks, in the same order, as parsing in process,
 and a bad line is the same `RecordError` (`file:line: message`), raised when the
 writer reaches it. `close` ends the child, so an aborted batch does not leave it running.
-
-Events files are scanned by both processes (`indexer.eventshare`): the child claims
-blocks from the front, and the writer, whenever no parsed chunk is waiting for it,
-claims blocks from the back and scans them itself; they are applied in file order after
-the child's "file-end" message for that file.
 """
 
 from __future__ import annotations
@@ -37,22 +32,12 @@ import orjson
 
 from bitseg.errors import RecordError
 from bitseg.schema import OrgSchema
-from indexer import eventshare
-from indexer.eventshare import (
-    BackScanner,
-    BlockClaims,
-    BlockReader,
-    block_count,
-    front_blocks,
-)
 
 if TYPE_CHECKING:
     from indexer.batch import FileInput
 
 MIN_BYTES = 64 << 20  # smaller batches are parsed in process (a child costs ~0.5 s to start)
 MAX_QUEUED_BYTES = 384 << 20  # parsed chunks received ahead of the writer, pickled
-SHARE_EVENTS = True  # the writer scans events blocks from the back while it would wait
-MAX_HELD_BYTES = 512 << 20  # events the writer scanned, held until the child's part is done
 
 
 def prefetchable(files: Sequence[FileInput]) -> list[tuple[str, str, str, str, int]] | None:
@@ -79,30 +64,14 @@ def prefetchable(files: Sequence[FileInput]) -> list[tuple[str, str, str, str, i
 class Prefetch:
     """The chunks of a batch's files, parsed by a child process; see the module doc."""
 
-    steal_first = 0  # tests: blocks the writer scans before it looks for parsed chunks
-
     def __init__(
-        self,
-        schema: OrgSchema,
-        files: list[tuple[str, str, str, str, int]],
-        chunk: int,
-        block_bytes: int | None = None,
+        self, schema: OrgSchema, files: list[tuple[str, str, str, str, int]], chunk: int
     ) -> None:
-        block_bytes = block_bytes or eventshare.SHARED_BLOCK_BYTES
-        self._scanners: dict[int, BackScanner] = {}
-        if SHARE_EVENTS:
-            for index, (kind, name, _fmt, path, offset) in enumerate(files):
-                if kind == "events":
-                    claims = BlockClaims.create(block_count(path, offset, block_bytes))
-                    reader = BlockReader(path, offset, block_bytes)
-                    self._scanners[index] = BackScanner(reader, claims, name)
-        shared = {str(i): s.claims.path for i, s in self._scanners.items()}
         read_fd, write_fd = os.pipe()
         env = dict(os.environ)
         root = str(Path(__file__).resolve().parent.parent)  # where `indexer` is importable
         env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
-        job = orjson.dumps({"schema": schema.to_json(), "files": files, "chunk": chunk,
-                            "shared": shared, "block_bytes": block_bytes})
+        job = orjson.dumps({"schema": schema.to_json(), "files": files, "chunk": chunk})
         try:
             self._process = subprocess.Popen(
                 [sys.executable, "-m", "indexer.prefetch", str(write_fd)],
@@ -150,12 +119,9 @@ class Prefetch:
             self._ready.notify_all()
             return True
 
-    def _next(self, wait: bool = True) -> tuple[str, object, object] | None:
-        """The next message (None when `wait` is False and none has arrived)."""
+    def _next(self) -> tuple[str, object, object]:
         with self._ready:
             while not self._queue:
-                if not wait:
-                    return None
                 self._ready.wait()
             message = self._queue.popleft()
             self._queued -= len(message)
@@ -170,33 +136,13 @@ class Prefetch:
             if paused:
                 gc.enable()
 
-    def _next_or_scan(self, scanners: deque[BackScanner]) -> tuple[str, object, object]:
-        """The next message; while none is waiting, scan events blocks from the back of
-        the shared file the child is on (`scanners[0]`)."""
-        scanner = scanners[0] if scanners else None
-        while scanner is not None and self.steal_first > 0 and scanner.scan_one():
-            self.steal_first -= 1
-        while True:
-            message = self._next(wait=scanner is None)
-            if message is not None:
-                return message
-            assert scanner is not None
-            if scanner.held_bytes > MAX_HELD_BYTES or not scanner.scan_one():
-                scanner = None  # nothing left to take over: wait for the child
-
     def chunks(self, kind: str) -> Iterator[tuple[str, object]]:
         """The chunks of `kind` (kinds must be asked for in apply order)."""
         from indexer.batch import Operation
 
-        scanners = deque(self._scanners[i] for i in sorted(self._scanners))
-        if kind != "events":
-            scanners.clear()
         while True:
-            tag, got, payload = self._next_or_scan(scanners)
-            if tag == "file-end":  # the child's part of a shared events file is done
-                for columns in scanners.popleft().take():
-                    yield "events", columns
-            elif tag == "chunk":
+            tag, got, payload = self._next()
+            if tag == "chunk":
                 if isinstance(payload, list):  # operations, sent as plain tuples
                     yield got, list(map(Operation._make, payload))  # type: ignore[arg-type]
                 else:  # event or contact columns
@@ -209,11 +155,6 @@ class Prefetch:
             else:
                 raise RuntimeError(f"bulk-load parser: {payload}")
 
-    @property
-    def blocks_scanned_here(self) -> int:
-        """Events blocks the writer scanned itself (for tests and timelines)."""
-        return sum(s.blocks for s in self._scanners.values())
-
     def close(self) -> None:
         with self._ready:
             self._closed = True
@@ -222,8 +163,6 @@ class Prefetch:
             self._process.terminate()
         self._process.wait()
         self._thread.join()
-        for scanner in self._scanners.values():
-            scanner.close()
 
 
 def _message(*parts: object) -> bytes:
@@ -239,7 +178,6 @@ def _message(*parts: object) -> bytes:
 def _parse(job: dict[str, object], sender: Connection) -> None:
     """The child: every file's chunks in apply order, each kind closed by an "end"."""
     from indexer.batch import APPLY_ORDER, FileInput, kind_chunks
-    from indexer.eventscan import scan_events
 
     # Nothing parsed here outlives its chunk, and chunks are freed by reference counting:
     # the cyclic collector would only walk each chunk's million objects again and again.
@@ -252,27 +190,8 @@ def _parse(job: dict[str, object], sender: Connection) -> None:
             stream = stack.enter_context(open(path, "rb"))  # noqa: SIM115
             stream.seek(offset)
             files.append(FileInput(kind, name, fmt, stream))
-        shared: dict[str, str] = job.get("shared") or {}  # type: ignore[assignment]
-        block_bytes = int(job["block_bytes"])  # type: ignore[call-overload]
         try:
             for kind in APPLY_ORDER:
-                if kind == "events" and shared:  # file by file, shared ones block by block
-                    for index, f in enumerate(files):
-                        if f.kind != "events":
-                            continue
-                        claims = shared.get(str(index))
-                        if claims is None:
-                            blocks = scan_events(f.data, f.name)
-                        else:
-                            _, _, _, path, offset = job["files"][index]  # type: ignore[index]
-                            reader = BlockReader(path, offset, block_bytes)
-                            blocks = front_blocks(reader, BlockClaims(claims), f.name)
-                        for columns in blocks:
-                            sender.send_bytes(_message("chunk", "events", columns))
-                        if claims is not None:
-                            sender.send_bytes(_message("file-end", index, None))
-                    sender.send_bytes(_message("end", kind, None))
-                    continue
                 for got, payload in kind_chunks(kind, schema, files, [], chunk):
                     if isinstance(payload, list):  # plain tuples: smaller, faster to pickle
                         payload = list(map(tuple, payload))

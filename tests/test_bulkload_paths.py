@@ -119,10 +119,7 @@ def test_a_bad_event_line_aborts_the_batch_by_file_and_line(
         service.close()
 
 
-def test_prefetch_gives_the_chunks_parsed_in_process(
-    org: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(prefetch, "SHARE_EVENTS", False)  # the same blocks, from the child
+def test_prefetch_gives_the_chunks_parsed_in_process(org: Path) -> None:
     schema = batch.declare(OrgSchema(), demo_schema())
     with contextlib.ExitStack() as stack:
         files = []
