@@ -31,6 +31,7 @@ server-side evaluation time.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import queue
@@ -752,6 +753,7 @@ class Client:
 
 
 _END_OF_REQUESTS = object()
+CLOSE_TIMEOUT = 5.0  # seconds `CountStream.close` waits for the server to end the stream
 
 
 class CountStream:
@@ -811,15 +813,20 @@ class CountStream:
         return response.count, response.eval_micros
 
     def close(self) -> None:
-        """End the stream (idempotent)."""
+        """End the stream (idempotent): the server is told there is nothing more to count
+        and ends it; cancelled if it has not within CLOSE_TIMEOUT."""
         with self._lock:
-            self._close()
+            self._close(graceful=True)
 
-    def _close(self) -> None:
-        if not self._closed:
-            self._closed = True
-            self._requests.put(_END_OF_REQUESTS)
-            self._responses.cancel()
+    def _close(self, graceful: bool = False) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._requests.put(_END_OF_REQUESTS)
+        if graceful:
+            with contextlib.suppress(grpc.RpcError, grpc.FutureTimeoutError):
+                self._responses.result(timeout=CLOSE_TIMEOUT)
+        self._responses.cancel()  # nothing once the stream has ended
 
     def __enter__(self) -> CountStream:
         return self

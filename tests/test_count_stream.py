@@ -202,3 +202,36 @@ def test_held_streams_share_the_limited_slots(
         finally:
             held.close()
             watch.cancel()
+
+
+def _open_when_free(c: Client) -> None:
+    """Count over a new stream as soon as the one slot is free again (bounded wait)."""
+    deadline = time.monotonic() + WAIT
+    while True:
+        try:
+            with c.count_stream(timeout=WAIT) as again:
+                assert again.count(ORG, DE) == 1
+            return
+        except BitsegClientError as e:
+            assert e.code == grpc.StatusCode.RESOURCE_EXHAUSTED
+            assert time.monotonic() < deadline, "an ended stream kept its slot"
+            time.sleep(0.02)
+
+
+def test_closing_or_cancelling_a_stream_is_not_a_server_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("BITSEG_RPC_THREADS", "17")  # 16 reserved: one held stream at most
+    with LoopServer(tmp_path / "data") as srv, Client(srv.address, timeout=WAIT) as c:
+        c.ingest(ORG, [{"id": "a", "country": "DE"}])
+        with caplog.at_level("ERROR", logger="bitseg.server"):
+            stream = c.count_stream(timeout=WAIT)
+            assert stream.count(ORG, DE) == 1
+            stream.close()  # the server ends the stream: its slot is free at once
+            with c.count_stream(timeout=WAIT) as next_one:
+                assert next_one.count(ORG, DE) == 1
+            cancelled = c.count_stream(timeout=WAIT)
+            assert cancelled.count(ORG, DE) == 1
+            cancelled._responses.cancel()  # as a client that goes away mid-stream
+            _open_when_free(c)
+    assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == []

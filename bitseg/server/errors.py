@@ -105,12 +105,21 @@ def _abort(context: grpc.ServicerContext, error: Exception, method: str) -> NoRe
     raise AssertionError("unreachable: context.abort raises")
 
 
+def _cancelled(error: Exception, context: grpc.ServicerContext) -> bool:
+    """The client cancelled the call (or it timed out) while its requests were being
+    read: grpcio raises a bare RpcError from the request iterator. Nothing is left to
+    answer, and it is not a server error."""
+    return isinstance(error, grpc.RpcError) and not context.is_active()
+
+
 def _wrap_unary_response(behavior: Handler, method: str, stream_in: bool) -> Handler:
     @functools.wraps(behavior)
     def handler(request: Any, context: grpc.ServicerContext) -> Any:
         try:
             return behavior(_requests(behavior, request, stream_in), context)
         except Exception as e:  # the one place unexpected errors are caught
+            if _cancelled(e, context):
+                return None
             _abort(context, e, method)
 
     return handler
@@ -122,7 +131,8 @@ def _wrap_stream_response(behavior: Handler, method: str, stream_in: bool) -> Ha
         try:
             yield from behavior(_requests(behavior, request, stream_in), context)
         except Exception as e:
-            _abort(context, e, method)
+            if not _cancelled(e, context):
+                _abort(context, e, method)
 
     return handler
 
