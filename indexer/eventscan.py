@@ -31,7 +31,10 @@ import orjson
 from bitseg.errors import RecordError
 from indexer import records as rec
 
-BLOCK_BYTES = 8 << 20  # bytes of lines scanned at once
+# bytes of lines scanned at once: a block and its temporaries (the quote positions alone
+# are 1.4 bytes of int64 per byte) stay in the L2/L3 caches; 2 MiB scans ~27% faster per
+# line than 8 MiB on the benchmark machine (2 MiB L2 per core, 32 MiB L3 shared)
+BLOCK_BYTES = 2 << 20
 _KEYS = (b"contact_id", b"type", b"at", b"campaign_id")
 _CID, _TYPE, _AT, _CAMPAIGN = range(4)
 _MAX_ID_BYTES = 100  # longer values take the per-line path (the fast check allows 100 chars)
