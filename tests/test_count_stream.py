@@ -235,3 +235,25 @@ def test_closing_or_cancelling_a_stream_is_not_a_server_error(
             cancelled._responses.cancel()  # as a client that goes away mid-stream
             _open_when_free(c)
     assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == []
+
+
+def test_a_held_stream_does_not_keep_the_server_from_stopping(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    srv = LoopServer(tmp_path / "data").start()
+    try:
+        with Client(srv.address, timeout=WAIT) as c:
+            c.ingest(ORG, [{"id": "a", "country": "DE"}])
+            stream = c.count_stream(timeout=WAIT)
+            assert stream.count(ORG, DE) == 1
+            with caplog.at_level("ERROR", logger="bitseg.server"):
+                started = time.monotonic()
+                srv.stop(grace=0.5)  # the held stream is cancelled after the grace period
+                assert time.monotonic() - started < 10
+            with pytest.raises(BitsegClientError) as gone:
+                stream.count(ORG, DE)
+            assert gone.value.code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED)
+            stream.close()
+    finally:
+        srv.stop()
+    assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == []
