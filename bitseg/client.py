@@ -42,7 +42,7 @@ from dataclasses import dataclass, is_dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, BinaryIO, TypeVar
+from typing import Any, BinaryIO, Self, TypeVar
 
 import grpc
 import orjson
@@ -275,7 +275,25 @@ def _records_messages(
         )
 
 
-class Client:
+class _Closable:
+    """`with` closes it."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class Client(_Closable):
     """A synchronous client over one gRPC channel; a context manager, or call `close()`."""
 
     def __init__(
@@ -304,16 +322,6 @@ class Client:
     def close(self) -> None:
         self._channel.close()
 
-    def __enter__(self) -> Client:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def _call(self, fn: Callable[..., T], request: Any, timeout: float | None = None) -> T:
         try:
@@ -756,7 +764,7 @@ _END_OF_REQUESTS = object()
 CLOSE_TIMEOUT = 5.0  # seconds `CountStream.close` waits for the server to end the stream
 
 
-class CountStream:
+class CountStream(_Closable):
     """Counts over one held gRPC stream (`Client.count_stream()`).
 
     Each `count` sends one request and waits for its answer, so calls from several
@@ -828,16 +836,6 @@ class CountStream:
                 self._responses.result(timeout=CLOSE_TIMEOUT)
         self._responses.cancel()  # nothing once the stream has ended
 
-    def __enter__(self) -> CountStream:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def count_request(org: str, rule: object, now: str | datetime | None) -> pb.CountRequest:
