@@ -37,6 +37,7 @@ import os
 import queue
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, is_dataclass
 from datetime import UTC, datetime
@@ -781,6 +782,9 @@ class CountStream(_Closable):
         )
         self._lock = threading.Lock()
         self._closed = False
+        # grpc's thread feeding the requests waits on the queue: a stream dropped without
+        # close() must still end it (called once: by _close or at collection)
+        self._end_requests = weakref.finalize(self, self._requests.put, _END_OF_REQUESTS)
 
     def count(self, org: str, rule: object, now: str | datetime | None = None) -> int:
         """The number of contacts matching `rule`."""
@@ -800,8 +804,8 @@ class CountStream(_Closable):
         with self._lock:
             if self._closed:
                 raise BitsegClientError(grpc.StatusCode.CANCELLED, "the count stream is closed")
-            self._requests.put(request)
             try:
+                self._requests.put(request)
                 response = next(self._responses)
             except grpc.RpcError as e:
                 self._close()
@@ -822,17 +826,25 @@ class CountStream(_Closable):
 
     def close(self) -> None:
         """End the stream (idempotent): the server is told there is nothing more to count
-        and ends it; cancelled if it has not within CLOSE_TIMEOUT."""
-        with self._lock:
-            self._close(graceful=True)
+        and ends it; cancelled if it has not within CLOSE_TIMEOUT, or at once while another
+        thread's count is still waiting for its answer (that count then raises)."""
+        if self._lock.acquire(timeout=CLOSE_TIMEOUT):
+            try:
+                self._close(graceful=True)
+            finally:
+                self._lock.release()
+        else:
+            self._close()
 
     def _close(self, graceful: bool = False) -> None:
         if self._closed:
             return
         self._closed = True
-        self._requests.put(_END_OF_REQUESTS)
+        self._end_requests()
         if graceful:
-            with contextlib.suppress(grpc.RpcError, grpc.FutureTimeoutError):
+            with contextlib.suppress(
+                grpc.RpcError, grpc.FutureTimeoutError, grpc.FutureCancelledError
+            ):
                 self._responses.result(timeout=CLOSE_TIMEOUT)
         self._responses.cancel()  # nothing once the stream has ended
 

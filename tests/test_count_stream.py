@@ -10,6 +10,7 @@ streams take the same limited slots as Watch streams.
 
 from __future__ import annotations
 
+import gc
 import itertools
 import threading
 import time
@@ -136,8 +137,8 @@ def test_threads_sharing_a_stream_get_their_own_answers(client: Client) -> None:
             for _ in range(100):
                 try:
                     got = stream.count(ORG, rule)
-                except BitsegClientError as e:
-                    mistakes.append(f"{rule}: {e}")
+                except Exception as e:  # any failure in a thread is a mistake
+                    mistakes.append(f"{rule}: {type(e).__name__}: {e}")
                     return
                 if got != expected:
                     mistakes.append(f"{rule}: {got} != {expected}")
@@ -209,6 +210,11 @@ def _open_when_free(c: Client) -> None:
             time.sleep(0.02)
 
 
+def _blocked_requests() -> Iterator[pb.IngestRequest]:
+    yield pb.IngestRequest(org=ORG)
+    time.sleep(WAIT)  # ends with the test's client (the call is cancelled first)
+
+
 def test_closing_or_cancelling_a_stream_is_not_a_server_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -225,7 +231,12 @@ def test_closing_or_cancelling_a_stream_is_not_a_server_error(
             assert cancelled.count(ORG, DE) == 1
             cancelled._responses.cancel()  # as a client that goes away mid-stream
             _open_when_free(c)
-    assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == []
+            cancelled.close()
+            ingest = c._stub.Ingest.future(_blocked_requests(), timeout=WAIT)
+            time.sleep(0.2)  # the server is reading the (never ending) upload
+            ingest.cancel()  # a client-streamed call cancelled: no error either
+    errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert errors == []
 
 
 def test_a_held_stream_does_not_keep_the_server_from_stopping(
@@ -248,3 +259,41 @@ def test_a_held_stream_does_not_keep_the_server_from_stopping(
     finally:
         srv.stop()
     assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == []
+
+
+def test_a_stream_dropped_without_close_lets_its_threads_go(client: Client) -> None:
+    before = set(threading.enumerate())
+    streams = [client.count_stream(timeout=WAIT) for _ in range(5)]
+    assert [s.count(ORG, DE) for s in streams] == [2] * 5
+    feeders = [t for t in set(threading.enumerate()) - before  # the server's are in-process
+               if not t.name.startswith(("bitseg-", "asyncio"))]
+    assert len(feeders) >= 5  # grpc's threads feeding each stream's requests
+    del streams
+    gc.collect()
+    deadline = time.monotonic() + WAIT
+    while any(t.is_alive() for t in feeders):
+        assert time.monotonic() < deadline, "request-feeding threads outlived their streams"
+        time.sleep(0.02)
+
+
+def test_an_unexpected_server_error_ends_the_stream_as_internal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    with LoopServer(tmp_path / "data") as srv, Client(srv.address, timeout=WAIT) as c:
+        c.ingest(ORG, [{"id": "a", "country": "DE"}])
+        stream = c.count_stream(timeout=WAIT)
+        assert stream.count(ORG, DE) == 1
+
+        def broken(*args: object, **kwargs: object) -> tuple[int, float]:
+            raise RuntimeError("a bug")
+
+        monkeypatch.setattr(srv.server._service, "count", broken)
+        with caplog.at_level("ERROR", logger="bitseg.server"), \
+                pytest.raises(BitsegClientError) as failed:
+            stream.count(ORG, DE)
+        assert failed.value.code == grpc.StatusCode.INTERNAL
+        assert any("CountStream" in r.getMessage() for r in caplog.records)
+        with pytest.raises(BitsegClientError) as closed:  # the stream has ended
+            stream.count(ORG, DE)
+        assert closed.value.code == grpc.StatusCode.CANCELLED
+        stream.close()

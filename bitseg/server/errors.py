@@ -119,7 +119,7 @@ def _wrap_unary_response(behavior: Handler, method: str, stream_in: bool) -> Han
             return behavior(_requests(behavior, request, stream_in), context)
         except Exception as e:  # the one place unexpected errors are caught
             if _cancelled(e, context):
-                return None
+                raise  # grpcio ends the call quietly: the error is its request iterator's
             _abort(context, e, method)
 
     return handler
@@ -131,8 +131,9 @@ def _wrap_stream_response(behavior: Handler, method: str, stream_in: bool) -> Ha
         try:
             yield from behavior(_requests(behavior, request, stream_in), context)
         except Exception as e:
-            if not _cancelled(e, context):
-                _abort(context, e, method)
+            if _cancelled(e, context):
+                raise  # grpcio ends the call quietly: the error is its request iterator's
+            _abort(context, e, method)
 
     return handler
 
