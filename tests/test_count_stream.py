@@ -297,3 +297,18 @@ def test_an_unexpected_server_error_ends_the_stream_as_internal(
             stream.count(ORG, DE)
         assert closed.value.code == grpc.StatusCode.CANCELLED
         stream.close()
+
+
+def test_a_held_stream_does_not_take_one_of_the_active_calls(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BITSEG_RPC_ACTIVE", "1")  # one call at a time per process
+    monkeypatch.setenv("BITSEG_RPC_OVERFLOW_MS", str(int(WAIT * 3000)))  # never ages out
+    with LoopServer(tmp_path / "data") as srv, Client(srv.address, timeout=WAIT) as c:
+        c.ingest(ORG, [{"id": "a", "country": "DE"}])
+        with c.count_stream() as held, c.count_stream(timeout=5) as other:
+            assert held.count(ORG, DE) == 1  # open, then waiting for its next request
+            assert other.count(ORG, DE) == 1  # (would wait for `held` to end: 5 s deadline)
+            started = time.monotonic()
+            assert c.count(ORG, DE) == 1  # not queued behind the two held streams
+            assert time.monotonic() - started < 5

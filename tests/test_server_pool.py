@@ -153,3 +153,26 @@ def test_many_threads_submitting_at_once() -> None:
         assert sum(results) == sum(i * k for k in range(8) for i in range(200))
     finally:
         pool.shutdown()
+
+
+def test_a_call_that_steps_aside_lets_queued_calls_start_at_once() -> None:
+    pool = ActivePool(8, active=1, overflow=WAIT * 3)  # nothing ages out here
+    release = threading.Event()
+    stepped = threading.Event()
+
+    def held_stream() -> None:
+        pool.step_aside()  # as a held stream does when it starts
+        stepped.set()
+        release.wait(WAIT)
+
+    try:
+        long = pool.submit(held_stream)
+        assert stepped.wait(WAIT)
+        started = time.monotonic()
+        assert pool.submit(lambda: "quick").result(WAIT) == "quick"  # its slot is free
+        assert time.monotonic() - started < 2.0
+        assert not long.done()
+        pool.step_aside()  # off the pool's threads: nothing to do
+    finally:
+        release.set()
+        pool.shutdown()

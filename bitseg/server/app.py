@@ -158,6 +158,8 @@ class BitsegServer:
             self._service, self._writer, deliver=self.role.primary  # webhooks: the primary
         )
         servicer.stream_slots = threading.BoundedSemaphore(self._threads - RESERVED_THREADS)
+        if isinstance(self._pool, ActivePool):  # held streams stop counting as active calls
+            servicer.step_aside = self._pool.step_aside
         # errors -> statuses (bitseg.server.errors); health and reflection map their own
         pb_grpc.add_BitsegServicer_to_server(servicer, MappedServer(server))
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)

@@ -11,7 +11,7 @@ on shutdown) reach the error mapping in bitseg.server.errors like every other er
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import grpc
 
@@ -19,6 +19,7 @@ from bitseg.changes.hub import ChangeHub
 from bitseg.changes.watch import Entry
 from bitseg.changes.webhooks import WebhookInfo
 from bitseg.errors import Unavailable
+from bitseg.server import streamslots
 from bitseg.server.segment_rpcs import required
 from bitseg.server.streamslots import held_slot
 from bitseg.v1 import bitseg_pb2 as pb
@@ -60,6 +61,7 @@ class ChangeRpcs:
 
     changes: ChangeHub | None = None
     stream_slots: threading.BoundedSemaphore | None = None  # shared with CountStream
+    step_aside: Callable[[], None] = staticmethod(streamslots.step_aside)  # the pool's, if any
 
     def _changes(self) -> ChangeHub:
         if self.changes is None:
@@ -72,7 +74,7 @@ class ChangeRpcs:
         org = required(request.org, "org")
         follow = request.follow if request.HasField("follow") else True
         hub = self._changes()
-        with held_slot(self.stream_slots, "Watch"):
+        with held_slot(self.stream_slots, "Watch", self.step_aside):
             stream = hub.iterate(hub.watch(org, request.since, follow), context.add_callback)
             for entries in stream:
                 yield pb.WatchResponse(events=[change_event(entry) for entry in entries])

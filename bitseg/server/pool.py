@@ -14,8 +14,10 @@ than `active` of them are running; a call that has been running for more than
 `overflow` seconds stops counting (a live Watch stream, an Ingest, a cold count over
 millions of contacts, a write waiting for the writer thread), so the queue moves on
 without it and nothing waits much longer than `overflow` (plus half of it) behind long
-calls. A monitor thread ages calls out while some wait (it sleeps otherwise). Threads
-start when needed, at most `max_workers`, and the most recently idle one is reused.
+calls. A monitor thread ages calls out while some wait (it sleeps otherwise); a call
+that knows it will mostly wait (a held stream) steps aside at once (`step_aside`).
+Threads start when needed, at most `max_workers`, and the most recently idle one is
+reused.
 """
 
 from __future__ import annotations
@@ -67,6 +69,7 @@ class ActivePool(Executor):
         self._monitor_wake = threading.Event()
         self._monitor_parked = False
         self._monitor: threading.Thread | None = None
+        self._local = threading.local()  # .worker: the pool thread's own _Worker
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         future: Future[Any] = Future()
@@ -117,7 +120,24 @@ class ActivePool(Executor):
         self._counted += 1
         self._running.add(worker)
 
+    def step_aside(self) -> None:
+        """From a running call that will mostly wait (a held stream): stop counting it
+        against `active` now, rather than after `overflow`, so queued calls start.
+        Nothing happens off the pool's threads."""
+        worker: _Worker | None = getattr(self._local, "worker", None)
+        if worker is None:
+            return
+        start: list[threading.Thread] = []
+        with self._lock:
+            if worker.counted:
+                worker.counted = False
+                self._counted -= 1
+                start = self._dispatch()
+        for thread in start:
+            thread.start()
+
     def _work(self, worker: _Worker) -> None:
+        self._local.worker = worker
         while True:
             item = worker.item
             if item is None:

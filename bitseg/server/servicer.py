@@ -128,7 +128,7 @@ class BitsegServicer(SegmentRpcs, ChangeRpcs, NlRpcs, pb_grpc.BitsegServicer):
         self, requests: Iterator[pb.CountRequest], context: grpc.ServicerContext
     ) -> Iterator[pb.CountStreamResponse]:
         """Count each request as it comes; a refused one is answered with its error."""
-        with held_slot(self.stream_slots, "CountStream"):
+        with held_slot(self.stream_slots, "CountStream", self.step_aside):
             for request in requests:
                 try:
                     org, rule, now, key = self._query(check_request(request))

@@ -3,27 +3,37 @@
 grpcio's threaded server runs a stream's handler on one pool thread for the stream's
 whole life, so the server keeps RESERVED_THREADS (bitseg.server.app) out of reach of
 held streams; one more stream than the slots allow is refused with RESOURCE_EXHAUSTED
-instead of starving short calls of threads.
+instead of starving short calls of threads. A held stream mostly waits for its next
+request, so it also stops counting against the pool's active calls as it starts
+(otherwise it would hold one of them, BITSEG_RPC_ACTIVE per process, until it ages out).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from bitseg.errors import ResourceExhausted
 
 
+def step_aside() -> None:
+    """The server's thread pool is told (bitseg.server.pool.ActivePool.step_aside) that
+    the current call will mostly wait; set by the server, a no-op elsewhere."""
+
+
 @contextmanager
-def held_slot(slots: threading.BoundedSemaphore | None, what: str) -> Iterator[None]:
-    """Hold one of `slots` (None: unlimited) while the stream `what` is live."""
+def held_slot(slots: threading.BoundedSemaphore | None, what: str,
+              aside: Callable[[], None] = step_aside) -> Iterator[None]:
+    """Hold one of `slots` (None: unlimited) while the stream `what` is live, and let
+    the pool stop counting the call against its active calls (`aside`)."""
     if slots is not None and not slots.acquire(blocking=False):
         raise ResourceExhausted(
             f"too many {what} streams on this server process; retry later "
             "(BITSEG_RPC_THREADS sets the server's threads)"
         )
     try:
+        aside()
         yield
     finally:
         if slots is not None:
