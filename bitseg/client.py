@@ -323,7 +323,6 @@ class Client(_Closable):
     def close(self) -> None:
         self._channel.close()
 
-
     def _call(self, fn: Callable[..., T], request: Any, timeout: float | None = None) -> T:
         try:
             return fn(request, timeout=timeout if timeout is not None else self.timeout)
@@ -847,7 +846,6 @@ class CountStream(_Closable):
             ):
                 self._responses.result(timeout=CLOSE_TIMEOUT)
         self._responses.cancel()  # nothing once the stream has ended
-
 
 
 def count_request(org: str, rule: object, now: str | datetime | None) -> pb.CountRequest:

@@ -107,11 +107,18 @@ def apply_sorted(
             emit(field, encode_bsi(field_cols[had], old[had]), True)
         if has.any():
             emit(field, encode_bsi(field_cols[has], new[has]), False)
-            depth = bsi_depth(new[has])
-            dkey = depth_key(keys.CONTACT, field)
-            raw = txn.get(dkey, db=store.db["meta"])
-            if raw is None or raw[0] < depth:
-                txn.put(dkey, bytes((depth,)), db=store.db["meta"])
+            note_depth(store, txn, keys.CONTACT, field, new[has])
+
+
+def note_depth(
+    store: OrgStore, txn: lmdb.Transaction, entity: str, field: str, values: np.ndarray
+) -> None:
+    """Record a bit-sliced field's depth when `values` need more bits than it has."""
+    depth = bsi_depth(values)
+    dkey = depth_key(entity, field)
+    raw = txn.get(dkey, db=store.db["meta"])
+    if raw is None or raw[0] < depth:
+        txn.put(dkey, bytes((depth,)), db=store.db["meta"])
 
 
 def read_counts(store: OrgStore, txn: lmdb.Transaction, field: str, cols: np.ndarray) -> np.ndarray:

@@ -24,15 +24,15 @@ from bitseg.rules.limits import Limits
 from bitseg.schema import COMPANY_FIELDS, DEAL_FIELDS, FieldType, OrgSchema
 from bitseg.segments.tracking import Tracker
 from bitseg.store import keys, rangekeys
-from bitseg.store.orgstore import OrgStore, depth_key, next_col_key
+from bitseg.store.orgstore import OrgStore, next_col_key
 from indexer import records as rec
 from indexer.activity import ActivityWriter, count_field_kind
 from indexer.batch import Operation
 from indexer.columns import ContactColumns, contact_columns
-from indexer.counts import CountIncrements
+from indexer.counts import CountIncrements, note_depth
 from indexer.deferred import DeferredPostings
 from indexer.diffs import FieldDiffs, ValueRuns
-from indexer.encoders import bitmap_of, bsi_depth, encode, group_values
+from indexer.encoders import bitmap_of, encode, group_values
 from indexer.idmap import IdMap
 from indexer.rangeindex import RangeMoves
 
@@ -472,12 +472,7 @@ class _BatchRun(ActivityWriter):
                     self.text_puts[keys.text_key(entity, name, col)] = str(value).lower().encode()
 
     def _note_depth(self, entity: str, name: str, values: np.ndarray) -> None:
-        """Record a bit-sliced field's depth when `values` need more bits than it has."""
-        depth = bsi_depth(values)
-        dkey = depth_key(entity, name)
-        raw = self.txn.get(dkey, db=self.store.db["meta"])
-        if raw is None or raw[0] < depth:
-            self.txn.put(dkey, bytes((depth,)), db=self.store.db["meta"])
+        note_depth(self.store, self.txn, entity, name, values)
 
     def _kind(self, entity: str, name: str) -> FieldType:
         if entity == keys.DEAL:

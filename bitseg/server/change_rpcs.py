@@ -19,7 +19,6 @@ from bitseg.changes.hub import ChangeHub
 from bitseg.changes.watch import Entry
 from bitseg.changes.webhooks import WebhookInfo
 from bitseg.errors import Unavailable
-from bitseg.server import streamslots
 from bitseg.server.segment_rpcs import required
 from bitseg.server.streamslots import held_slot
 from bitseg.v1 import bitseg_pb2 as pb
@@ -61,7 +60,7 @@ class ChangeRpcs:
 
     changes: ChangeHub | None = None
     stream_slots: threading.BoundedSemaphore | None = None  # shared with CountStream
-    step_aside: Callable[[], None] = staticmethod(streamslots.step_aside)  # the pool's, if any
+    step_aside: Callable[[], None] | None = None  # the server pool's (ActivePool)
 
     def _changes(self) -> ChangeHub:
         if self.changes is None:

@@ -66,7 +66,6 @@ def check_request(request: Any) -> Any:
     return request
 
 
-
 def _checked_stream(requests: Iterator[Any]) -> Iterator[Any]:
     for request in requests:
         yield check_request(request)

@@ -17,23 +17,20 @@ from contextlib import contextmanager
 from bitseg.errors import ResourceExhausted
 
 
-def step_aside() -> None:
-    """The server's thread pool is told (bitseg.server.pool.ActivePool.step_aside) that
-    the current call will mostly wait; set by the server, a no-op elsewhere."""
-
-
 @contextmanager
 def held_slot(slots: threading.BoundedSemaphore | None, what: str,
-              aside: Callable[[], None] = step_aside) -> Iterator[None]:
-    """Hold one of `slots` (None: unlimited) while the stream `what` is live, and let
-    the pool stop counting the call against its active calls (`aside`)."""
+              aside: Callable[[], None] | None = None) -> Iterator[None]:
+    """Hold one of `slots` (None: unlimited) while the stream `what` is live, and tell
+    the server's pool that the call will mostly wait (`aside`: its
+    `ActivePool.step_aside`, None without one)."""
     if slots is not None and not slots.acquire(blocking=False):
         raise ResourceExhausted(
             f"too many {what} streams on this server process; retry later "
             "(BITSEG_RPC_THREADS sets the server's threads)"
         )
     try:
-        aside()
+        if aside is not None:
+            aside()
         yield
     finally:
         if slots is not None:
